@@ -1,0 +1,3 @@
+"""Docket: publish archival records as linked data."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,99 @@
+"""Hold every setting in one place: defaults, then environment (``DOCKET_*``), then CLI flags.
+
+Each setting is declared once with its default and help text; ``docs/settings.md`` and the CLI's
+``docket settings`` are generated from the same declarations, and a test fails if one is undocumented.
+Nothing reads the environment at import time: ``Settings.load()`` does, when asked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+ENV_PREFIX = "DOCKET_"
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configure Docket; build with ``Settings.load(**overrides)``."""
+
+    base_uri: str = _setting(
+        "http://127.0.0.1:8080/",
+        "Base of every minted URI; resources live under {base}id/, descriptions under {base}doc/.",
+    )
+    data_dir: Path = _setting(Path("data"), "Folder holding records/, authorities/ and the ID registry.")
+    records_dir: Path = _setting(Path("data/records"), "Folder of source records that `make serve` builds.")
+    registry_path: Path = _setting(
+        Path("data/id-registry.json"), "ID registry: source fingerprints mapped to the stable record IDs."
+    )
+    authorities_dir: Path = _setting(Path("data/authorities"), "Authority files (persons, places, ...).")
+    rights_table: Path = _setting(Path("data/rights.csv"), "Known rights statements mapped to rights URIs.")
+    ontology_dir: Path = _setting(Path("ontology"), "Project ontology (Turtle), published with the data.")
+    shapes_dir: Path = _setting(Path("shapes"), "SHACL shapes, one file per class.")
+    store_dir: Path = _setting(Path("var/store"), "Where builds of the embedded store are kept.")
+    max_file_bytes: int = _setting(
+        64 * 1024 * 1024, "Largest source file the readers accept, in bytes; larger files are rejected."
+    )
+    fuzzy_threshold: float = _setting(
+        88.0, "Lowest rapidfuzz score (0-100) at which an unmatched name is reconciled to an authority."
+    )
+    multi_value_separator: str = _setting("|", "Separator of several values in one CSV cell.")
+    host: str = _setting("127.0.0.1", "Address the server binds to.")
+    port: int = _setting(8080, "Port the server listens on.")
+    workers: int = _setting(0, "Server worker processes; 0 means one per core.")
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Build settings from defaults, then ``env`` (default ``os.environ``), then ``overrides``.
+
+        Overrides whose value is ``None`` are ignored, so CLI options left unset fall through.
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _coerce(f, raw)
+        for name, value in overrides.items():
+            if value is None:
+                continue
+            f = _field(cls, name)
+            values[name] = _coerce(f, value) if isinstance(value, str) else value
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "Settings":
+        """Return a copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, Any, str]]:
+        """List (name, environment variable, default, help) for every setting."""
+        return [
+            (f.name, ENV_PREFIX + f.name.upper(), f.default, f.metadata["help"]) for f in fields(cls)
+        ]
+
+
+def _field(cls: type, name: str) -> dataclasses.Field:
+    for f in fields(cls):
+        if f.name == name:
+            return f
+    raise KeyError(f"unknown setting {name!r}")
+
+
+def _coerce(f: dataclasses.Field, raw: str) -> Any:
+    kind = type(f.default)
+    try:
+        if kind is bool:
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if issubclass(kind, Path):
+            return Path(raw)
+        return kind(raw)
+    except ValueError as exc:
+        raise ValueError(f"setting {ENV_PREFIX}{f.name.upper()}: cannot read {raw!r} as {kind.__name__}") from exc
