@@ -10,7 +10,6 @@ cannot become a record at all is a ``Rejection``.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -45,9 +44,6 @@ class SourceRef:
         return f"{self.file}, {where}"
 
 
-_BRACKETED = re.compile(r"^(?P<name>.*?)\s*[\[(](?P<ident>[^\])]+)[\])]\s*$")
-
-
 @dataclass(frozen=True)
 class Name:
     """Name a person or organization exactly as the source writes it.
@@ -64,9 +60,13 @@ class Name:
     def parse(cls, text: str) -> "Name":
         """Split a written name into name and bracketed identification."""
         written = " ".join(text.split())
-        m = _BRACKETED.match(written)
-        if m and m.group("name"):
-            return cls(written, m.group("name").strip(), m.group("ident").strip())
+        # Only a trailing bracket identifies ("Filippov [Stalin]"); a leading one is part of the name.
+        if written[-1:] in ("]", ")"):
+            opener = "[" if written[-1] == "]" else "("
+            start = written.rfind(opener)
+            name, ident = written[:start].strip(), written[start + 1 : -1].strip()
+            if start > 0 and name and ident and not any(c in ident for c in "[]()"):
+                return cls(written, name, ident)
         return cls(written, written, None)
 
     def __post_init__(self) -> None:
@@ -128,6 +128,7 @@ RECORD_FIELDS = (
     "intermediaries",
     "participants",
     "authors",
+    "salutation",
     "body",
     "signature",
     "signature_date",
@@ -169,6 +170,7 @@ class Record:
     intermediaries: list[Name] = field(default_factory=list)  # "for conveying to"
     participants: list[Name] = field(default_factory=list)  # conversations and meetings
     authors: list[Name] = field(default_factory=list)  # the page's "Author(s):" label
+    salutation: str | None = None  # the opening address line, verbatim ("... for conveying to ...:")
     body: list[str] = field(default_factory=list)  # paragraphs, editorial brackets kept exactly
     signature: str | None = None
     signature_date: DateValue | None = None
