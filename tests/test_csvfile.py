@@ -176,7 +176,7 @@ def test_chinese_text_and_curly_quotes_are_unharmed(tmp_path, settings):
 
 
 def test_example_csv_holds_the_same_records_as_the_example_json(repo_root, settings):
-    folder = repo_root / "data" / "examples"
+    folder = repo_root / "docs" / "examples"
     from_csv = list(csvfile.read(folder / "records.csv", "records.csv", settings))
     from_json = list(jsonfile.read(folder / "records.json", "records.json", settings))
     assert all(isinstance(r, Record) and not r.problems for r in from_csv) and len(from_csv) == 3

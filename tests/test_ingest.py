@@ -70,3 +70,12 @@ def test_cli_exits_1_and_names_the_file_when_something_is_rejected(settings, tmp
 def test_missing_path_is_a_listed_rejection(settings, tmp_path):
     result = ingest([tmp_path / "nope.txt"], settings)
     assert [j.code for j in result.rejections] == ["unreadable"]
+
+
+def test_ingesting_the_data_folder_skips_docket_own_files(settings, tmp_path):
+    """`docket ingest data/` reads the records, not the authorities, rights table or ID registry."""
+    registry = settings.data_dir / "id-registry.json"
+    s = settings.replace(registry_path=registry)
+    result = ingest([settings.data_dir], s, registry=IdRegistry(None))
+    assert result.rejections == []
+    assert [r.source.file for r in result.records] == ["records/telegram-1954-06-20-ccp-to-zhou-enlai.txt"]

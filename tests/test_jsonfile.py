@@ -219,7 +219,7 @@ def test_unreadable_file_is_rejected(tmp_path, settings):
 
 
 def test_example_file_round_trips_exactly(repo_root, settings):
-    path = repo_root / "data" / "examples" / "records.json"
+    path = repo_root / "docs" / "examples" / "records.json"
     records = list(jsonfile.read(path, "records.json", settings))
     assert all(isinstance(r, Record) and not r.problems for r in records) and len(records) == 3
     assert json.loads(jsonfile.dumps(records)) == json.loads(path.read_text(encoding="utf-8"))
@@ -236,7 +236,7 @@ def test_published_schema_is_valid_and_matches_the_field_table(repo_root):
 
 def test_schema_accepts_the_example_file_and_rejects_wrong_types(repo_root):
     validator = Draft202012Validator(fields.published_schema())
-    data = json.loads((repo_root / "data" / "examples" / "records.json").read_text(encoding="utf-8"))
+    data = json.loads((repo_root / "docs" / "examples" / "records.json").read_text(encoding="utf-8"))
     assert not list(validator.iter_errors(data))
     assert not list(validator.iter_errors(data[0]))  # a single record is a valid file too
     assert list(validator.iter_errors({**GOOD, "senders": "X"}))

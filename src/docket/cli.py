@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from docket.config import Settings
-from docket.ingest import IngestResult, discover, ingest
+from docket.ingest import IngestResult, discover, ingest, own_files
 from docket.ingest.registry import IdRegistry
 
 
@@ -53,7 +53,7 @@ def run_ingest(paths: tuple[Path, ...], settings: Settings, update_registry: boo
         registry = IdRegistry.open(settings.registry_path)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    files = list(discover(paths))
+    files = list(discover(paths, own_files(settings)))
     with click.progressbar(length=len(files), label="Reading", file=sys.stderr,
                            show_pos=True) as bar:
         result = ingest(paths, settings, registry=registry, on_file=lambda _name: bar.update(1))

@@ -76,11 +76,17 @@ class IngestResult:
         }
 
 
-def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
-    """Yield (file, display name) for every file under ``paths``, sorted, hidden files skipped.
+def own_files(settings: Settings) -> set[Path]:
+    """Return Docket's own data files and folders, which a folder walk never reads as records."""
+    return {p.resolve() for p in (settings.registry_path, settings.authorities_dir, settings.rights_table)}
 
-    The display name is relative to the folder the user gave, so IDs derived from it do not
-    depend on the current directory.
+
+def discover(paths: Iterable[Path], skip: set[Path] = frozenset()) -> Iterator[tuple[Path, str]]:
+    """Yield (file, display name) for every file under ``paths``, sorted.
+
+    Hidden files and anything under ``skip`` (resolved paths) are passed over when walking a
+    folder; a file named explicitly is always read. The display name is relative to the folder
+    the user gave, so IDs derived from it do not depend on the current directory.
     """
     for root in paths:
         root = Path(root)
@@ -88,6 +94,9 @@ def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
             for path in sorted(p for p in root.rglob("*") if p.is_file()):
                 rel = path.relative_to(root)
                 if any(part.startswith(".") for part in rel.parts):
+                    continue
+                resolved = path.resolve()
+                if any(resolved == s or s in resolved.parents for s in skip):
                     continue
                 yield path, rel.as_posix()
         else:
@@ -135,7 +144,7 @@ def ingest(
 ) -> IngestResult:
     """Read every file under ``paths`` into records with stable IDs; see the module docstring."""
     result = IngestResult()
-    for path, name in discover(paths):
+    for path, name in discover(paths, own_files(settings)):
         result.files += 1
         if on_file:
             on_file(name)
