@@ -54,8 +54,9 @@ def run_ingest(paths: tuple[Path, ...], settings: Settings, update_registry: boo
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     files = list(discover(paths, own_files(settings)))
-    with click.progressbar(length=len(files), label="Reading", file=sys.stderr,
-                           show_pos=True) as bar:
+    long_run = len(files) >= 50 and sys.stderr.isatty()
+    with click.progressbar(length=len(files), label="Reading", file=sys.stderr, show_pos=True,
+                           hidden=not long_run) as bar:
         result = ingest(paths, settings, registry=registry, on_file=lambda _name: bar.update(1))
     if update_registry:
         registry.save()

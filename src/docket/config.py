@@ -48,6 +48,12 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address the server binds to.")
     port: int = _setting(8080, "Port the server listens on.")
     workers: int = _setting(0, "Server worker processes; 0 means one per core.")
+    validation_workers: int = _setting(0, "Processes that validate records in parallel; 0 means one per core.")
+    min_record_ratio: float = _setting(
+        0.9,
+        "A build that would publish fewer than this share of the current build's records stops before "
+        "it becomes current, unless forced (a folder that went missing).",
+    )
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

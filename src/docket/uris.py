@@ -14,7 +14,7 @@ from slugify import slugify
 
 from docket.config import Settings
 
-KINDS = ("record", "agent", "place", "event", "topic", "type", "dataset")
+KINDS = ("record", "agent", "place", "event", "topic", "type", "collection", "scheme", "dataset")
 _SLUG = re.compile(r"^[a-z0-9]+(?:[-._][a-z0-9]+)*$")
 
 
@@ -67,6 +67,13 @@ class Minter:
 
     def doc_type(self, slug: str) -> URIRef:
         return self.resource("type", slug)
+
+    def collection(self, slug: str) -> URIRef:
+        return self.resource("collection", slug)
+
+    def scheme(self, slug: str) -> URIRef:
+        """Return a SKOS concept scheme, such as ``{base}id/scheme/document-types``."""
+        return self.resource("scheme", slug)
 
     def dataset(self) -> URIRef:
         return URIRef(f"{self.base}id/dataset/docket")
