@@ -79,3 +79,25 @@ def test_ingesting_the_data_folder_skips_docket_own_files(settings, tmp_path):
     result = ingest([settings.data_dir], s, registry=IdRegistry(None))
     assert result.rejections == []
     assert [r.source.file for r in result.records] == ["records/telegram-1954-06-20-ccp-to-zhou-enlai.txt"]
+
+
+def test_ingest_writes_the_graph_of_all_records_with_authorities_and_ontology(settings, tmp_path):
+    import pyoxigraph
+    from rdflib import Graph, URIRef
+
+    env = {"DOCKET_REGISTRY_PATH": str(settings.registry_path), "DOCKET_BASE_URI": "http://example.org/"}
+    out, nq, report = tmp_path / "out.ttl", tmp_path / "out.nq", tmp_path / "r.json"
+    for target in (out, nq):
+        res = CliRunner().invoke(main, ["ingest", str(settings.records_dir), "--rdf", str(target),
+                                        "--report", str(report)], env=env)
+        assert res.exit_code == 0, res.output
+    graph = Graph().parse(out)
+    record = URIRef(f"http://example.org/id/record/{SEED_ID}")
+    assert (record, None, None) in graph
+    assert (URIRef("http://example.org/id/agent/zhou-enlai"), None, None) in graph  # authorities
+    assert (URIRef("http://example.org/ontology#Addressee"), None, None) in graph  # ontology
+    graphs = {q.graph_name.value for q in pyoxigraph.parse(path=str(nq), format=pyoxigraph.RdfFormat.N_QUADS)}
+    assert {f"http://example.org/graph/record/{SEED_ID}", "http://example.org/graph/authorities",
+            "http://example.org/graph/ontology"} <= graphs
+    mapping = json.loads(report.read_text())["mapping"]
+    assert any(o["method"] == "fuzzy" for o in mapping[0]["outcomes"])

@@ -87,38 +87,35 @@ def ingest_cmd(settings: Settings, paths: tuple[Path, ...], report: Path | None,
                update_registry: bool) -> None:
     """Read record files and folders; print a summary; exit 1 if any record was rejected."""
     result = run_ingest(paths, settings, update_registry)
-    if report:
-        report.write_text(json.dumps(result.to_report(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    data = result.to_report()
     if rdf:
-        write_rdf(result, settings, rdf)
+        data["mapping"] = write_rdf(result, settings, rdf)
+    if report:
+        report.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     echo_summary(result)
     if result.rejections:
         sys.exit(1)
 
 
-def write_rdf(result: IngestResult, settings: Settings, target: Path) -> None:
-    """Map every record and write them with the authorities and ontology to ``target``."""
+def write_rdf(result: IngestResult, settings: Settings, target: Path) -> list[dict]:
+    """Map every record and write them with the authorities and ontology to ``target``.
+
+    Returns each record's mapping outcomes (reconciliation, problems) for the report.
+    """
     from docket import formats
-    from docket.mapping import Mapper, dataset_graph
+    from docket.mapping import Mapper, dataset_from_results, map_records, write_dataset
 
     try:
-        fmt = formats.for_path(target.name)
-    except KeyError as exc:
-        raise click.ClickException(str(exc.args[0])) from None
-    mapper = Mapper(settings)
-    dataset = dataset_graph(result.records, mapper)
-    if fmt.quads:
-        dataset.serialize(destination=str(target), format=fmt.rdflib)
-    else:
-        # A triples format cannot hold named graphs: write their union.
-        from rdflib import Graph
-
-        union = Graph()
-        for prefix, ns in dataset.namespaces():
-            union.bind(prefix, ns)
-        for s, p, o, _g in dataset.quads((None, None, None, None)):
-            union.add((s, p, o))
-        union.serialize(destination=str(target), format=fmt.rdflib)
+        formats.for_path(target.name)
+        mapper = Mapper(settings)
+    except (KeyError, ValueError) as exc:
+        raise click.ClickException(str(exc.args[0] if exc.args else exc)) from None
+    results = map_records(result.records, mapper)
+    write_dataset(dataset_from_results(results, mapper), target)
+    for record, mapped in zip(result.records, results):
+        for problem in (p for p in mapped.problems if p not in record.problems):
+            click.echo(f"{problem.severity}: [{mapped.record_id}] {problem.field}: {problem.message}", err=True)
+    return [mapped.to_dict() for mapped in results]
 
 
 @main.command("serve")
