@@ -49,6 +49,21 @@ class Settings:
     port: int = _setting(8080, "Port the server listens on.")
     workers: int = _setting(0, "Server worker processes; 0 means one per core.")
     validation_workers: int = _setting(0, "Processes that validate records in parallel; 0 means one per core.")
+    sparql_timeout: float = _setting(
+        30.0, "Seconds a SPARQL query may run; the worker running it is then killed and the client gets 503."
+    )
+    sparql_row_cap: int = _setting(
+        10_000, "Most rows (or triples) a SPARQL result holds; longer results are cut and say so in a header."
+    )
+    sparql_max_query_bytes: int = _setting(
+        65_536, "Longest SPARQL query (and largest request body) /sparql accepts, in bytes; longer ones get 413."
+    )
+    sparql_max_concurrent_per_client: int = _setting(
+        2, "SPARQL queries one client address may run at once (per server process); more get 429."
+    )
+    sparql_workers: int = _setting(
+        2, "Query worker processes per server process, each with the store open; they are killed on time-out."
+    )
     min_record_ratio: float = _setting(
         0.9,
         "A build that would publish fewer than this share of the current build's records stops before "

@@ -1,0 +1,155 @@
+"""Run the whole flow for the build and validate commands: ingest → map → validate → store.
+
+Only the CLI wires the parts together; this module is the CLI's, kept apart from the click
+commands so the flow reads in one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from rdflib import Graph
+
+from docket import __version__
+from docket.config import Settings
+from docket.ingest import IngestResult
+from docket.ingest.model import Record
+from docket.mapping import Mapper, MappingResult, dataset_description
+from docket.store import BuildSummary, BuildWriter, content_hash
+from docket.validate import Finding, ValidationReport, Validator
+
+
+@dataclass
+class Outcome:
+    """Hold what a build or validation run produced."""
+
+    report: ValidationReport
+    rejected: list = field(default_factory=list)
+    summary: BuildSummary | None = None
+
+
+def _nt(graph: Graph) -> bytes:
+    return graph.serialize(format="nt", encoding="utf-8")
+
+
+def build_fingerprint(validator: Validator, context: Graph, settings: Settings) -> str:
+    """Fingerprint everything besides a record that shapes its published triples.
+
+    A build made with other code, shapes, authorities, ontology or rights table re-maps and
+    re-validates every record instead of reusing the previous build's graphs.
+    """
+    h = hashlib.sha256()
+    h.update(__version__.encode())
+    h.update(validator.fingerprint().encode())
+    for line in sorted(_nt(context).splitlines()):
+        h.update(line)
+    if settings.rights_table.exists():
+        h.update(settings.rights_table.read_bytes())
+    return "sha256:" + h.hexdigest()
+
+
+def map_and_validate(
+    records: Iterable[Record],
+    mapper: Mapper,
+    validator: Validator,
+    report: ValidationReport,
+    on_result: Callable[[Record, MappingResult, bytes, bool], None],
+) -> None:
+    """Map each record, validate all in parallel, and hand each back with whether it conforms."""
+    mapped: dict[str, tuple[Record, MappingResult, bytes]] = {}
+
+    def items():
+        for record in records:
+            result = mapper.map(record)
+            data = _nt(result.graph)
+            mapped[record.id] = (record, result, data)
+            yield record.id, data, str(record.source)
+
+    for checked in validator.validate_many(items()):
+        record, result, data = mapped.pop(checked.record)
+        report.add(checked)
+        report.add_problems(result.problems, file=str(record.source), record=record.id)
+        on_result(record, result, data, checked.conforms)
+
+
+def validate_only(ingested: IngestResult, settings: Settings) -> Outcome:
+    """Map and validate every record without touching the store."""
+    mapper = Mapper(settings)
+    report = ValidationReport(mapper.minter)
+    context = mapper.authorities_graph() + mapper.ontology_graph()
+    with Validator.from_settings(settings, context) as validator:
+        map_and_validate(ingested.records, mapper, validator, report, lambda *a: None)
+        report.add_findings(validator.validate_context())
+        identifiers = [(str(mapper.minter.record(r.id)), r.id) for r in ingested.records]
+        report.add_findings(validator.validate_dataset(dataset_description(mapper.minter), identifiers))
+    return Outcome(report, ingested.rejections)
+
+
+def build(ingested: IngestResult, settings: Settings, *, force: bool = False, full: bool = False,
+          after_records: Callable[[BuildWriter, list[tuple[Record, MappingResult]]], None] | None = None) -> Outcome:
+    """Publish a new build from ``ingested``: unchanged records are reused, the rest mapped and validated.
+
+    Records that violate a shape are held back and listed; the others are published. The
+    validation report is written into the build (as RDF graph and as files) before the switch.
+    """
+    mapper = Mapper(settings)
+    report = ValidationReport(mapper.minter)
+    authorities, ontology = mapper.authorities_graph(), mapper.ontology_graph()
+    published: list[tuple[Record, MappingResult]] = []
+    with Validator.from_settings(settings, authorities + ontology) as validator:
+        fingerprint = build_fingerprint(validator, authorities + ontology, settings)
+        with BuildWriter(settings, fingerprint=fingerprint, incremental=not full) as writer:
+            changed: list[Record] = []
+            hashes: dict[str, str] = {}
+            for record in ingested.records:
+                hashes[record.id] = content_hash(record.to_dict() | {"source": None})
+                if writer.is_unchanged(record.id, hashes[record.id]):
+                    writer.reuse(record.id)
+                else:
+                    changed.append(record)
+
+            def publish(record: Record, result: MappingResult, data: bytes, conforms: bool) -> None:
+                if conforms:
+                    writer.add_record(record.id, data, hashes[record.id], source=str(record.source))
+                    published.append((record, result))
+                else:
+                    writer.hold_back(record.id, "violates the shapes; see the validation report",
+                                     source=str(record.source))
+
+            map_and_validate(changed, mapper, validator, report, publish)
+            carry_over_findings(report, writer, {r.id for r in ingested.records} - {r.id for r in changed})
+            report.add_findings(validator.validate_context())
+            writer.add_graph("authorities", authorities)
+            writer.add_graph("ontology", ontology)
+            report.add_findings(writer.check_dataset(validator, dataset_description(mapper.minter)))
+            writer.add_graph("validation", report.to_graph())
+            write_report_files(report, ingested, writer.path)
+            if after_records is not None:
+                after_records(writer, published)
+            summary = writer.commit(force=force)
+    return Outcome(report, ingested.rejections, summary)
+
+
+def carry_over_findings(report: ValidationReport, writer: BuildWriter, reused: set[str]) -> None:
+    """Copy the previous build's findings for records reused unchanged, so every build's report is whole."""
+    if not reused or writer.previous is None:
+        return
+    current = writer.layout.current()
+    path = current / "validation.json" if current else None
+    if path is None or not path.exists():
+        return
+    data = json.loads(path.read_text(encoding="utf-8"))
+    report.add_findings(Finding.from_json(f) for f in data.get("results", []) if f.get("record") in reused)
+
+
+def write_report_files(report: ValidationReport, ingested: IngestResult, folder: Path) -> None:
+    """Write the validation report as JSON (with the ingest rejections) and as Turtle into ``folder``."""
+    data = report.to_json()
+    data["ingest"] = ingested.to_report()
+    (folder / "validation.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n",
+                                            encoding="utf-8")
+    report.to_graph().serialize(destination=str(folder / "validation.ttl"), format="turtle")

@@ -1,0 +1,66 @@
+"""Serve the published dataset over HTTP: ``create_app(settings)`` builds the Flask app.
+
+One blueprint per interface (dereference, sparql, harvest, ...). The store is opened once per
+process through a ``StoreHandle``; each request asks the handle for the store, which reopens only
+when ``docket build`` or ``docket rollback`` has switched the current build.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from docket.config import Settings
+from docket.serve.handle import StoreHandle
+from docket.uris import Minter
+
+
+def create_app(settings: Settings | None = None, handle: StoreHandle | None = None) -> Flask:
+    """Build the app for ``settings`` (default: ``Settings.load()``)."""
+    settings = settings or Settings.load()
+    app = Flask(__name__)
+    app.config["DOCKET_SETTINGS"] = settings
+    app.extensions["docket.settings"] = settings
+    app.extensions["docket.minter"] = Minter.from_settings(settings)
+    app.extensions["docket.store"] = handle or StoreHandle(settings)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    _register_errors(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    # Interfaces register here, one blueprint each.
+    from docket.serve.sparql import bp as sparql
+
+    app.register_blueprint(sparql)
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        return error_response(exc.code or 500, exc.name, exc.description or "", exc.get_headers())
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        app.logger.exception("unhandled error on %s", request.path)
+        return error_response(500, "Internal Server Error", "The server could not answer this request.")
+
+
+def error_response(status: int, title: str, detail: str, headers=None) -> Response:
+    """Answer an error as JSON or a small HTML page, by the client's Accept; never with a stack trace."""
+    wants_html = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    if wants_html:
+        from markupsafe import escape
+
+        body = (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{status} {escape(title)}"
+                f"</title></head><body><h1>{status} {escape(title)}</h1><p>{escape(detail)}</p></body></html>")
+        response = Response(body, status=status, mimetype="text/html")
+    else:
+        response = jsonify({"status": status, "title": title, "detail": detail})
+        response.status_code = status
+    for name, value in headers or []:
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -1,0 +1,47 @@
+"""Keep one read-only store open per process and follow the atomic switch of builds."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from docket.config import Settings
+from docket.store import OxigraphStore, StoreError, StoreLayout
+
+
+class StoreHandle:
+    """Hand out the current build's store, reopening it only after a switch.
+
+    Checking costs one ``readlink`` per request; a request that already holds the old store keeps
+    it until it finishes (the old build directory stays on disk as ``previous``).
+    """
+
+    def __init__(self, settings: Settings, store: OxigraphStore | None = None):
+        self.layout = StoreLayout(settings.store_dir)
+        self._lock = threading.Lock()
+        self._store = store
+        self._target: str | None = None if store is None else "fixed"
+
+    def current_build(self) -> str | None:
+        """Return the current build's directory name, or None before the first build."""
+        try:
+            return os.readlink(self.layout.current_link)
+        except OSError:
+            return None
+
+    def get(self) -> OxigraphStore:
+        """Return the store of the current build; raise ``StoreError`` when there is none."""
+        if self._target == "fixed" and self._store is not None:
+            return self._store
+        target = self.current_build()
+        if target is None:
+            raise StoreError("no published build yet; run `docket build`")
+        if target != self._target or self._store is None:
+            with self._lock:
+                if target != self._target or self._store is None:
+                    build = self.layout.current()
+                    if build is None:
+                        raise StoreError("no published build yet; run `docket build`")
+                    self._store = OxigraphStore.open(self.layout.store_path(build), read_only=True)
+                    self._target = target
+        return self._store

@@ -1,0 +1,501 @@
+"""Build a new store beside the published one, check it, then switch to it atomically.
+
+A build: new folder -> load (records reused from the current build where unchanged) -> tombstones ->
+verify the record graphs and count -> record-count guard -> build metadata -> write ``manifest.json``
+(fsync) -> switch ``current``. Until the switch nothing the server reads has changed; a build killed at
+any moment leaves an unlinked folder that the next build removes.
+
+Incremental: when the current build was made with the same base URI and ``fingerprint`` (code, shapes,
+authorities -- whatever besides a record shapes its triples), its store is copied with hard links
+(Oxigraph backup, cheap) and records whose content hash is unchanged are kept as they are. Dataset-wide
+graphs (authorities, ontology, validation) not given to the new build are carried over from the copy.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import itertools
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from docket.config import Settings
+from docket.store.base import StoreError
+from docket.store.layout import StoreLayout
+from docket.store.manifest import Manifest, RecordEntry, Tombstone, iso, utc_now
+from docket.uris import Minter
+
+NT = ox.RdfFormat.N_TRIPLES
+_FLUSH_QUADS = 200_000
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_DCT = "http://purl.org/dc/terms/"
+_PROV = "http://www.w3.org/ns/prov#"
+_VOID = "http://rdfs.org/ns/void#"
+RESERVED_GRAPHS = ("build",)
+
+
+class BuildError(StoreError):
+    """The build is inconsistent and was not published."""
+
+
+class RecordCountDrop(BuildError):
+    """The build would publish markedly fewer records than the current one; commit(force=True) overrides."""
+
+
+@dataclass
+class BuildSummary:
+    """Tell what a committed build published and what changed since the previous one."""
+
+    build_id: str
+    path: Path
+    created: str
+    counts: dict[str, int]
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)  # withdrawn by this build
+    held_back: list[str] = field(default_factory=list)
+    previous_build: str | None = None
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        c = self.counts
+        return (f"build {self.build_id}: {c['records']} records published ({len(self.new)} new, "
+                f"{len(self.changed)} changed, {len(self.unchanged)} unchanged), {len(self.withdrawn)} "
+                f"withdrawn, {len(self.held_back)} held back, {c['triples']} triples, "
+                f"{self.seconds:.1f} s")
+
+
+def triples_hash(ntriples: bytes) -> str:
+    """Hash N-Triples independently of line order (serializers order triples as they like)."""
+    lines = sorted(line.strip() for line in ntriples.splitlines() if line.strip() and not line.startswith(b"#"))
+    return "sha256:" + hashlib.sha256(b"\n".join(lines)).hexdigest()
+
+
+def _to_ntriples(data: str | bytes | Graph) -> bytes:
+    if isinstance(data, Graph):
+        return data.serialize(format="nt", encoding="utf-8")
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+class BuildWriter:
+    """Write one build; ``commit()`` publishes it, ``abort()`` (or an exception in ``with``) drops it.
+
+    Typical use by the build command::
+
+        with BuildWriter(settings, fingerprint=fp) as build:
+            for record in records:
+                h = content_hash(record)
+                if build.is_unchanged(record.id, h):
+                    build.reuse(record.id)
+                else:
+                    ... map, validate ...
+                    build.add_record(record.id, ntriples, h, source=str(record.source))
+            build.add_graph("authorities", authorities)
+            summary = build.commit()
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        fingerprint: str = "",
+        incremental: bool = True,
+        min_record_ratio: float | None = None,
+        now: _dt.datetime | None = None,
+    ):
+        self.settings = settings
+        self.minter = Minter.from_settings(settings)
+        self.fingerprint = fingerprint
+        self.min_record_ratio = settings.min_record_ratio if min_record_ratio is None else min_record_ratio
+        self.now = (now or utc_now()).astimezone(_dt.timezone.utc).replace(microsecond=0)
+        self.layout = StoreLayout(settings.store_dir)
+        self._started = time.monotonic()
+        self._lock: int | None = self.layout.acquire()
+        try:
+            self.layout.clean()
+            current = self.layout.current()
+            self.previous: Manifest | None = Manifest.read(self.layout.manifest_path(current)) if current else None
+            self.reusing = bool(
+                incremental and self.previous is not None and current is not None
+                and self.previous.base_uri == self.minter.base and self.previous.fingerprint == fingerprint
+            )
+            self.path = self.layout.new_build(self.now)
+            store_path = self.layout.store_path(self.path)
+            if self.reusing:
+                assert current is not None
+                # Hard links to the current build's immutable files: cheap, and never writes to it.
+                ox.Store.read_only(str(self.layout.store_path(current))).backup(str(store_path))
+            self._store: ox.Store | None = ox.Store(str(store_path))
+        except BaseException:
+            self._release()
+            raise
+        # Graphs inherited from the copy that this build has not confirmed yet.
+        self._inherited: set[str] = set(self.previous.records) if self.reusing and self.previous else set()
+        self._records: dict[str, RecordEntry] = {}
+        self._new: list[str] = []
+        self._changed: list[str] = []
+        self._unchanged: list[str] = []
+        self._held: dict[str, dict[str, Any]] = {}
+        self._withdrawals: dict[str, Tombstone] = {}
+        self._graphs: dict[str, int] = {}
+        self._buffer: list[ox.Quad] = []
+        self._finished = False
+        self._tombstones: dict[str, Tombstone] | None = None
+
+    # --- records ----------------------------------------------------------------------------------
+
+    def is_unchanged(self, record_id: str, content_hash: str) -> bool:
+        """Say whether ``record_id`` can be kept from the current build without mapping or validating."""
+        if not self.reusing or self.previous is None or record_id in self._records:
+            return False
+        entry = self.previous.records.get(record_id)
+        return entry is not None and entry.hash == content_hash
+
+    def reuse(self, record_id: str) -> None:
+        """Keep the current build's graph for ``record_id``, with its modification time."""
+        self._check_open()
+        if record_id in self._records or record_id in self._held:
+            raise ValueError(f"record {record_id} was already given to this build")
+        if not self.reusing or self.previous is None or record_id not in self.previous.records:
+            raise ValueError(f"record {record_id} cannot be reused: the current build does not hold it "
+                             f"or was made from other code, shapes or authorities")
+        self._inherited.discard(record_id)
+        self._records[record_id] = self.previous.records[record_id]
+        self._unchanged.append(record_id)
+
+    def add_record(
+        self,
+        record_id: str,
+        data: str | bytes | Graph,
+        content_hash: str,
+        source: str | None = None,
+    ) -> int:
+        """Add one record's triples (N-Triples or a graph) as its own named graph; return the count.
+
+        A record whose hash equals the current build's keeps its modification time.
+        """
+        self._check_open()
+        if record_id in self._records or record_id in self._held:
+            raise ValueError(f"record {record_id} was already given to this build")
+        graph = ox.NamedNode(str(self.minter.record_graph(record_id)))
+        text = _to_ntriples(data)
+        try:
+            quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in ox.parse(text, format=NT)]
+        except SyntaxError as exc:
+            where = source or "unknown source"
+            raise ValueError(f"record {record_id} ({where}): its N-Triples cannot be read: {exc}") from exc
+        if record_id in self._inherited:
+            self._drop_graph(graph)
+            self._inherited.discard(record_id)
+        self._buffer.extend(quads)
+        if len(self._buffer) >= _FLUSH_QUADS:
+            self._flush()
+        data_hash = triples_hash(text)
+        before = self.previous.records.get(record_id) if self.previous else None
+        # Unchanged means the same source and the same published triples: new mapping code that
+        # changes a record's triples changes its modification time, so no cache serves the old ones.
+        if before is not None and before.hash == content_hash and before.data_hash == data_hash:
+            modified = before.modified
+            self._unchanged.append(record_id)
+        else:
+            modified = iso(self.now)
+            (self._changed if before is not None else self._new).append(record_id)
+        self._records[record_id] = RecordEntry(content_hash, modified, source, len(quads), data_hash)
+        return len(quads)
+
+    def hold_back(self, record_id: str, reason: str, source: str | None = None) -> None:
+        """Leave ``record_id`` out of this build (it failed validation); it is not withdrawn.
+
+        Also undoes an earlier ``add_record`` or ``reuse`` of it, for the dataset-level checks that
+        run after all records are in.
+        """
+        self._check_open()
+        graph = ox.NamedNode(str(self.minter.record_graph(record_id)))
+        entry = self._records.pop(record_id, None)
+        if entry is not None or record_id in self._inherited:
+            self._flush()
+            self._drop_graph(graph)
+            self._inherited.discard(record_id)
+            for bucket in (self._new, self._changed, self._unchanged):
+                if record_id in bucket:
+                    bucket.remove(record_id)
+        self._held[record_id] = {"reason": reason, "source": source or (entry.source if entry else None)}
+
+    def withdraw(self, record_id: str, *, date: _dt.date | None = None, replaced_by: str | None = None,
+                 reason: str = "withdrawn") -> None:
+        """Withdraw a record on purpose (or merge it into ``replaced_by``); it leaves a tombstone."""
+        self._check_open()
+        if record_id in self._records:
+            raise ValueError(f"record {record_id} is published by this build and cannot also be withdrawn")
+        if replaced_by is not None and replaced_by == record_id:
+            raise ValueError(f"record {record_id} cannot be replaced by itself")
+        before = self.previous.records.get(record_id) if self.previous else None
+        source = before.source if before else None
+        day = (date or self.now.date()).isoformat()
+        self._withdrawals[record_id] = Tombstone(day, replaced_by, source, reason)
+
+    def merge(self, record_id: str, into: str, *, date: _dt.date | None = None) -> None:
+        """Record that ``record_id`` was merged into ``into`` (``dcterms:isReplacedBy``)."""
+        self.withdraw(record_id, date=date, replaced_by=into, reason="merged")
+
+    def identifiers(self) -> Iterator[tuple[str, str]]:
+        """Yield (record IRI, identifier) for every record in the build, for the dataset-level checks."""
+        self._flush()
+        prefix = str(self.minter.record_graph(""))
+        rows = self._open_store().query(
+            "SELECT ?r ?id WHERE { GRAPH ?g { ?r a <https://www.ica.org/standards/RiC/ontology#Record> ; "
+            f"<{_DCT}identifier> ?id }} FILTER(STRSTARTS(STR(?g), \"{prefix}\")) }}"
+        )
+        for row in rows:
+            yield row["r"].value, row["id"].value
+
+    def check_dataset(self, validator: Any, description: str | bytes | Graph) -> list[Any]:
+        """Run ``validator.validate_dataset`` over the build; hold back every record it blocks.
+
+        Returns the findings, to be added to the validation report.
+        """
+        findings = validator.validate_dataset(description, self.identifiers())
+        for finding in findings:
+            if finding.blocks and finding.record and finding.record in self._records:
+                self.hold_back(finding.record, finding.message)
+        return findings
+
+    # --- dataset-wide graphs ----------------------------------------------------------------------
+
+    def add_graph(self, name: str, data: str | bytes | Graph) -> int:
+        """Replace the dataset-wide graph ``{base}graph/{name}`` (authorities, ontology, validation)."""
+        self._check_open()
+        if name in RESERVED_GRAPHS:
+            raise ValueError(f"graph {name!r} is written by the build itself")
+        graph = ox.NamedNode(str(self.minter.graph(name)))
+        quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in ox.parse(_to_ntriples(data), format=NT)]
+        self._flush()
+        self._drop_graph(graph)
+        self._buffer.extend(quads)
+        self._graphs[name] = len(quads)
+        return len(quads)
+
+    # --- publishing -------------------------------------------------------------------------------
+
+    def commit(self, force: bool = False) -> BuildSummary:
+        """Check the build, write its manifest and make it current.
+
+        Raises ``RecordCountDrop`` (before anything is switched, the build still open) when fewer than
+        ``min_record_ratio`` of the current build's records would be published and ``force`` is false;
+        raises ``BuildError`` when the store does not hold exactly the records the build was given.
+        """
+        self._check_open()
+        self._flush()
+        tombstones = self._settle_tombstones()
+        self._verify_record_graphs()
+        self._guard_record_count(force)
+
+        store = self._open_store()
+        build_graph = ox.NamedNode(str(self.minter.graph("build")))
+        store.remove_graph(build_graph)  # the copy's old metadata; rewritten below
+        data_triples = len(store)
+        graphs = dict(self.previous.graphs) if self.reusing and self.previous else {}
+        graphs.pop("build", None)
+        graphs.update(self._graphs)
+        graphs = {name: n for name, n in graphs.items() if n}  # an empty graph does not exist
+        counts = {
+            "records": len(self._records),
+            "withdrawn": len(tombstones),
+            "held_back": len(self._held),
+            "new": len(self._new),
+            "changed": len(self._changed),
+            "unchanged": len(self._unchanged),
+            "triples": data_triples,
+            "graphs": len(self._records) + len(graphs),
+        }
+        manifest = Manifest(
+            build_id=self.path.name,
+            created=iso(self.now),
+            base_uri=self.minter.base,
+            fingerprint=self.fingerprint,
+            previous_build=self.previous.build_id if self.previous else None,
+            counts=counts,
+            graphs=graphs,
+            records=dict(sorted(self._records.items())),
+            tombstones=dict(sorted(tombstones.items())),
+            held_back=dict(sorted(self._held.items())),
+        )
+        manifest.source_fingerprint = manifest.fingerprint_records()
+        written = itertools.count()  # counts the quads as they stream past
+        store.bulk_extend(quad for quad, _ in zip(self._metadata(manifest, build_graph), written))
+        metadata = next(written)
+        manifest.graphs["build"] = metadata
+        store.flush()
+        store.optimize()
+        # Drop every reference: pyoxigraph closes the database (and waits for its background work)
+        # when the last one goes, and only a closed store may be reopened read-only and published.
+        del store
+        self._store = None
+        self._verify_on_disk(data_triples + metadata, counts["graphs"] + 1)
+
+        manifest.write(self.layout.manifest_path(self.path))
+        self.layout.switch(self.path)
+        self._finished = True
+        self.layout.clean()
+        self._release()
+        return BuildSummary(
+            build_id=manifest.build_id, path=self.path, created=manifest.created, counts=counts,
+            new=list(self._new), changed=list(self._changed), unchanged=list(self._unchanged),
+            withdrawn=sorted(set(tombstones) - set(self.previous.tombstones if self.previous else {})),
+            held_back=list(self._held), previous_build=manifest.previous_build,
+            seconds=time.monotonic() - self._started,
+        )
+
+    def abort(self) -> None:
+        """Drop the build: nothing is switched, the folder is removed."""
+        if self._finished:
+            return
+        self._finished = True
+        self._store = None
+        self._buffer.clear()
+        shutil.rmtree(self.path, ignore_errors=True)
+        self._release()
+
+    def __enter__(self) -> "BuildWriter":
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if not self._finished:
+            self.abort()
+
+    # --- inside -----------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._finished:
+            raise StoreError(f"build {self.path.name} is already committed or aborted")
+
+    def _open_store(self) -> ox.Store:
+        if self._store is None:
+            raise StoreError(f"build {self.path.name} has no open store")
+        return self._store
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._open_store().bulk_extend(self._buffer)
+            self._buffer = []
+
+    def _drop_graph(self, graph: ox.NamedNode) -> None:
+        store = self._open_store()
+        if store.contains_named_graph(graph):
+            store.remove_graph(graph)
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            StoreLayout.release(self._lock)
+            self._lock = None
+
+    def _settle_tombstones(self) -> dict[str, Tombstone]:
+        """Turn records that vanished since the current build into tombstones; keep the old ones.
+
+        Idempotent, so ``commit(force=True)`` after a refused commit sees the same result.
+        """
+        if self._tombstones is not None:
+            return self._tombstones
+        published = set(self._records)
+        tombstones = {
+            rid: t for rid, t in (self.previous.tombstones.items() if self.previous else ())
+            if rid not in published  # a record that came back is no longer withdrawn
+        }
+        tombstones.update(self._withdrawals)
+        if self.previous is not None:
+            day = self.now.date().isoformat()
+            for rid, entry in self.previous.records.items():
+                if rid not in published and rid not in self._held and rid not in tombstones:
+                    tombstones[rid] = Tombstone(day, None, entry.source, "no longer in the sources")
+        for rid in sorted(self._inherited):  # copied from the current build, neither kept nor replaced
+            self._drop_graph(ox.NamedNode(str(self.minter.record_graph(rid))))
+        self._inherited.clear()
+        self._tombstones = tombstones
+        return tombstones
+
+    def _verify_record_graphs(self) -> None:
+        prefix = str(self.minter.record_graph(""))
+        in_store = {g.value[len(prefix):] for g in self._open_store().named_graphs()
+                    if isinstance(g, ox.NamedNode) and g.value.startswith(prefix)}
+        expected = set(self._records)
+        missing, extra = sorted(expected - in_store), sorted(in_store - expected)
+        # A record whose mapping produced no triples has no graph; that is a mapping bug worth stopping on.
+        if missing or extra:
+            raise BuildError(
+                f"build {self.path.name} is inconsistent: {len(missing)} records have no graph "
+                f"({', '.join(missing[:5])}) and {len(extra)} graphs belong to no record ({', '.join(extra[:5])})"
+            )
+
+    def _guard_record_count(self, force: bool) -> None:
+        if force or self.previous is None:
+            return
+        # Records withdrawn or merged on purpose are not missing.
+        expected = set(self.previous.records) - set(self._withdrawals)
+        before = len(expected)
+        after = len(self._records)
+        if before == 0 or after >= self.min_record_ratio * before:
+            return
+        missing = sorted(expected - set(self._records))
+        held = [rid for rid in missing if rid in self._held]
+        sample = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+        raise RecordCountDrop(
+            f"this build would publish {after} records where the current build publishes {before}, "
+            f"not counting deliberate withdrawals ({after / before:.0%}, below the minimum of "
+            f"{self.min_record_ratio:.0%}): {len(missing)} records "
+            f"are missing ({len(missing) - len(held)} gone from the sources, {len(held)} held back by "
+            f"validation): {sample}. Nothing was switched; check the sources, or force the build."
+        )
+
+    def _metadata(self, manifest: Manifest, graph: ox.NamedNode) -> Iterator[ox.Quad]:
+        """Describe the build, every record's modification time and every tombstone."""
+        docket = str(self.minter.ontology)
+        build = ox.NamedNode(str(self.minter.fragment(self.minter.graph("build"), "build")))
+        dataset = ox.NamedNode(str(self.minter.dataset()))
+        created = ox.Literal(manifest.created, datatype=ox.NamedNode(_XSD + "dateTime"))
+
+        def q(s: Any, p: str, o: Any) -> ox.Quad:
+            return ox.Quad(s, ox.NamedNode(p), o, graph)
+
+        def integer(n: int) -> ox.Literal:
+            return ox.Literal(str(n), datatype=ox.NamedNode(_XSD + "integer"))
+
+        yield q(build, str(_RDF_TYPE.value), ox.NamedNode(_PROV + "Activity"))
+        yield q(build, _DCT + "identifier", ox.Literal(manifest.build_id))
+        yield q(build, _PROV + "endedAtTime", created)
+        yield q(build, _PROV + "generated", dataset)
+        yield q(build, docket + "sourceFingerprint", ox.Literal(manifest.source_fingerprint))
+        for name, term in (("records", "recordCount"), ("withdrawn", "withdrawnCount"),
+                           ("held_back", "heldBackCount"), ("triples", "tripleCount")):
+            yield q(build, docket + term, integer(manifest.counts[name]))
+        yield q(dataset, _DCT + "modified", created)
+        yield q(dataset, _VOID + "triples", integer(manifest.counts["triples"]))
+        date_time = ox.NamedNode(_XSD + "dateTime")
+        for rid, entry in manifest.records.items():
+            record = ox.NamedNode(str(self.minter.record(rid)))
+            yield q(record, _DCT + "modified", ox.Literal(entry.modified, datatype=date_time))
+        for rid, stone in manifest.tombstones.items():
+            record = ox.NamedNode(str(self.minter.record(rid)))
+            yield q(record, docket + "withdrawn", ox.Literal(stone.withdrawn, datatype=ox.NamedNode(_XSD + "date")))
+            yield q(record, _DCT + "identifier", ox.Literal(rid))
+            if stone.replaced_by:
+                yield q(record, _DCT + "isReplacedBy", ox.NamedNode(str(self.minter.record(stone.replaced_by))))
+
+    def _verify_on_disk(self, triples: int, graphs: int) -> None:
+        store = ox.Store.read_only(str(self.layout.store_path(self.path)))
+        found_triples = len(store)
+        found_graphs = sum(1 for _ in store.named_graphs())
+        del store
+        if (found_triples, found_graphs) != (triples, graphs):
+            raise BuildError(
+                f"build {self.path.name} reads back {found_triples} triples in {found_graphs} graphs, "
+                f"expected {triples} in {graphs}; it was not published"
+            )
+

@@ -1,0 +1,340 @@
+"""Hold validation outcomes: one finding per problem, one result per record, one report per run.
+
+A ``Finding`` is a SHACL validation result in plain form (severity, focus node, field, message, shape,
+value), or a warning handed in by the readers or the mapping (file, record, field, message, code). The
+``ValidationReport`` gathers them and writes them as a ``sh:ValidationReport`` graph and as JSON; reader
+warnings become ``sh:Warning`` results whose ``sh:sourceConstraintComponent`` is ``docket:ReaderCheck``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, SH, XSD
+from rdflib.term import Node
+
+from docket.uris import Minter, is_slug
+
+VIOLATION = "Violation"
+WARNING = "Warning"
+INFO = "Info"
+SEVERITIES = (VIOLATION, WARNING, INFO)
+
+# pySHACL's exit codes, which `docket validate` keeps.
+EXIT_CONFORMS = 0
+EXIT_DOES_NOT_CONFORM = 1
+EXIT_ERROR = 2
+
+_SEVERITY_IRI = {VIOLATION: SH.Violation, WARNING: SH.Warning, INFO: SH.Info}
+_SEVERITY_NAME = {v: k for k, v in _SEVERITY_IRI.items()}
+
+
+def severity_name(node: Node | str) -> str:
+    """Turn ``sh:Violation`` (or "violation", "Warning", ...) into "Violation", "Warning" or "Info"."""
+    if isinstance(node, URIRef) and node in _SEVERITY_NAME:
+        return _SEVERITY_NAME[node]
+    text = str(node).rsplit("#", 1)[-1].capitalize()
+    if text not in SEVERITIES:
+        raise ValueError(f"unknown severity {node!r}; severities are {', '.join(SEVERITIES)}")
+    return text
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Describe one problem found in a record, an authority, the dataset, or a source file.
+
+    RDF terms (``focus``, ``path``, ``value``, ``shape``, ``component``) are kept as rdflib terms so the
+    report graph repeats them exactly; the JSON form shows them as text.
+    """
+
+    severity: str
+    message: str
+    field: str = ""
+    focus: Node | None = None
+    path: Node | None = None
+    value: Node | None = None
+    shape: Node | None = None
+    component: Node | None = None
+    label: str | None = None  # the focus node's preferred label, when it has one
+    record: str | None = None  # the record's stable ID
+    source: str | None = None  # file and position the record came from
+    code: str | None = None  # reader/mapping warning code ("no-record-id", "unreconciled", ...)
+
+    @property
+    def blocks(self) -> bool:
+        """Say whether this finding holds its record back (only violations do)."""
+        return self.severity == VIOLATION
+
+    def with_context(self, record: str | None, source: str | None) -> "Finding":
+        """Return a copy that names the record and source file."""
+        return Finding(**{**self.__dict__, "record": record, "source": source})
+
+    def to_json(self) -> dict[str, Any]:
+        data = {
+            "severity": self.severity,
+            "record": self.record,
+            "file": self.source,
+            "field": self.field,
+            "message": self.message,
+            "focus": _text(self.focus),
+            "label": self.label,
+            "path": _text(self.path),
+            "value": _text(self.value),
+            "shape": _text(self.shape),
+            "component": _text(self.component),
+            "code": self.code,
+        }
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Finding":
+        """Read a finding back from ``to_json`` (values that look like IRIs come back as IRIs)."""
+
+        def iri(text: str | None) -> Node | None:
+            return None if text is None else URIRef(text)
+
+        value = data.get("value")
+        return cls(
+            severity=data["severity"],
+            message=data["message"],
+            field=data.get("field") or "",
+            focus=iri(data.get("focus")),
+            path=iri(data.get("path")),
+            value=None if value is None else (URIRef(value) if value.startswith(("http://", "https://", "urn:")) else Literal(value)),
+            shape=iri(data.get("shape")),
+            component=iri(data.get("component")),
+            label=data.get("label"),
+            record=data.get("record"),
+            source=data.get("file"),
+            code=data.get("code"),
+        )
+
+    def __str__(self) -> str:
+        where = ", ".join(x for x in (self.source, f"record {self.record}" if self.record else None) if x)
+        field_part = f" [{self.field}]" if self.field else ""
+        value = f" ({_text(self.value)})" if self.value is not None and self.code is None else ""
+        return f"{self.severity}: {where or _text(self.focus)}{field_part}: {self.message}{value}"
+
+
+@dataclass
+class RecordResult:
+    """Give the outcome of validating one record: it conforms when no finding is a violation."""
+
+    record: str
+    source: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None  # validation itself failed for this record (unreadable RDF, engine error)
+
+    @property
+    def conforms(self) -> bool:
+        return self.error is None and not any(f.blocks for f in self.findings)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "record": self.record,
+            "file": self.source,
+            "conforms": self.conforms,
+            "error": self.error,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+def _text(node: Node | None) -> str | None:
+    return None if node is None else str(node)
+
+
+class ValidationReport:
+    """Gather record results, dataset-level and authority findings, and reader warnings of one run."""
+
+    def __init__(self, minter: Minter, created: _dt.datetime | None = None):
+        self.minter = minter
+        self.created = created or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+        self.records: list[RecordResult] = []
+        self.findings: list[Finding] = []  # findings not tied to one record's validation run
+        self.errors: list[str] = []  # what stopped validation itself (unreadable shapes, ...)
+
+    # --- filling it -------------------------------------------------------------------------------
+
+    def add(self, result: RecordResult) -> None:
+        self.records.append(result)
+        if result.error:
+            self.errors.append(f"{result.source or '?'}, record {result.record}: {result.error}")
+
+    def extend(self, results: Iterable[RecordResult]) -> None:
+        for result in results:
+            self.add(result)
+
+    def add_findings(self, findings: Iterable[Finding]) -> None:
+        """Add findings of the dataset pass or of the authorities; they are reported, not per record."""
+        self.findings.extend(findings)
+
+    def add_warning(
+        self,
+        *,
+        file: str | None,
+        record: str | None,
+        field: str,
+        message: str,
+        code: str,
+        severity: str = WARNING,
+    ) -> Finding:
+        """Add a warning from a reader or the mapping (unreconciled name, fuzzy match, date disagreement)."""
+        severity = severity_name(severity)
+        focus: Node | None = None
+        if record and is_slug(record):
+            focus = self.minter.record(record)
+        finding = Finding(
+            severity=severity,
+            message=message,
+            field=field,
+            focus=focus,
+            component=self.minter.ontology.ReaderCheck,
+            record=record or None,
+            source=file,
+            code=code,
+        )
+        self.findings.append(finding)
+        return finding
+
+    def add_problems(self, problems: Iterable[Any], *, file: str | None, record: str | None) -> None:
+        """Add ``Problem``s (field, message, code, severity) of one record: its reader's and its mapping's.
+
+        Takes ``Record.problems`` or ``MappingResult.problems`` (which already holds the reader's).
+        """
+        for problem in problems:
+            self.add_warning(
+                file=file,
+                record=record or None,
+                field=problem.field,
+                message=problem.message,
+                code=problem.code,
+                severity=problem.severity,
+            )
+
+    def add_error(self, message: str) -> None:
+        """Note that validation itself failed; the exit code becomes 2."""
+        self.errors.append(message)
+
+    # --- reading it -------------------------------------------------------------------------------
+
+    def all_findings(self) -> list[Finding]:
+        out = [f for r in self.records for f in r.findings]
+        out.extend(self.findings)
+        return out
+
+    @property
+    def conforms(self) -> bool:
+        return not self.errors and not any(f.blocks for f in self.all_findings())
+
+    def held_back(self) -> list[str]:
+        """List the IDs of records that may not be published, in the order they were validated.
+
+        A record is held back by its own violations, and by a dataset-level violation whose value is
+        the record (a duplicate identifier).
+        """
+        ids = [r.record for r in self.records if not r.conforms]
+        seen = set(ids)
+        for f in self.findings:
+            if f.blocks and isinstance(f.value, URIRef):
+                split = self.minter.split(str(f.value))
+                if split and split[0] == "record" and split[1] not in seen:
+                    seen.add(split[1])
+                    ids.append(split[1])
+        return ids
+
+    def counts(self) -> dict[str, int]:
+        findings = self.all_findings()
+        held = self.held_back()
+        return {
+            "records": len(self.records),
+            "conforming": len(self.records) - sum(1 for r in self.records if not r.conforms),
+            "held_back": len(held),
+            "violations": sum(1 for f in findings if f.severity == VIOLATION),
+            "warnings": sum(1 for f in findings if f.severity == WARNING),
+            "infos": sum(1 for f in findings if f.severity == INFO),
+            "errors": len(self.errors),
+        }
+
+    @property
+    def exit_code(self) -> int:
+        """Return 0 when everything conforms, 1 when something does not, 2 when validation failed."""
+        if self.errors:
+            return EXIT_ERROR
+        return EXIT_CONFORMS if self.conforms else EXIT_DOES_NOT_CONFORM
+
+    # --- writing it -------------------------------------------------------------------------------
+
+    def summary(self) -> str:
+        """Say in one line how the run went ("12 records: 11 conform, 1 held back; 1 violation, ...")."""
+        c = self.counts()
+        line = (f"{c['records']} records: {c['conforming']} conform, {c['held_back']} held back; "
+                f"{c['violations']} violations, {c['warnings']} warnings, {c['infos']} notes")
+        if c["errors"]:
+            line += f"; {c['errors']} errors"
+        return line
+
+    def lines(self) -> list[str]:
+        """Return the report as text: errors, then every finding (violations first), then the summary."""
+        order = {s: i for i, s in enumerate(SEVERITIES)}
+        out = [f"Error: {message}" for message in self.errors]
+        out.extend(str(f) for f in sorted(self.all_findings(), key=lambda f: order[f.severity]))
+        out.append(self.summary())
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the report as JSON-ready data: counts, held-back records, then every finding."""
+        by_record = {r.record: r for r in self.records}
+        return {
+            "conforms": self.conforms,
+            "created": self.created.isoformat().replace("+00:00", "Z"),
+            "counts": self.counts(),
+            "errors": list(self.errors),
+            "held_back": [
+                {"record": rid, "file": by_record[rid].source if rid in by_record else None}
+                for rid in self.held_back()
+            ],
+            "results": [f.to_json() for f in self.all_findings()],
+        }
+
+    def to_graph(self, report: URIRef | None = None) -> Graph:
+        """Return the report as a ``sh:ValidationReport`` graph (``report`` names its node)."""
+        docket = Namespace(str(self.minter.ontology))
+        g = Graph()
+        g.bind("sh", SH)
+        g.bind("dcterms", DCTERMS)
+        g.bind("docket", docket)
+        node = report if report is not None else BNode()
+        g.add((node, RDF.type, SH.ValidationReport))
+        g.add((node, SH.conforms, Literal(self.conforms)))
+        g.add((node, DCTERMS.created, Literal(self.created.isoformat(), datatype=XSD.dateTime)))
+        for message in self.errors:
+            g.add((node, RDFS.comment, Literal(message)))
+        for finding in self.all_findings():
+            r = BNode()
+            g.add((node, SH.result, r))
+            g.add((r, RDF.type, SH.ValidationResult))
+            g.add((r, SH.resultSeverity, _SEVERITY_IRI[finding.severity]))
+            g.add((r, SH.resultMessage, Literal(finding.message, lang="en")))
+            focus = finding.focus if finding.focus is not None else Literal(finding.source or "")
+            g.add((r, SH.focusNode, focus))
+            component = finding.component if finding.component is not None else docket.ReaderCheck
+            g.add((r, SH.sourceConstraintComponent, component))
+            # Complex paths and constraint nodes are blank nodes of the shapes graph; their structure is
+            # not copied, so they are left out rather than published dangling.
+            for prop, term in ((SH.resultPath, finding.path), (SH.value, finding.value),
+                               (SH.sourceShape, finding.shape)):
+                if term is not None and not isinstance(term, BNode):
+                    g.add((r, prop, term))
+            if finding.field:
+                g.add((r, docket.field, Literal(finding.field)))
+            if finding.record:
+                g.add((r, docket.record, Literal(finding.record)))
+            if finding.source:
+                g.add((r, docket.sourceFile, Literal(finding.source)))
+            if finding.code:
+                g.add((r, docket.code, Literal(finding.code)))
+        return g
+

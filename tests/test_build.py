@@ -1,0 +1,124 @@
+"""`docket build` publishes valid records, holds back violating ones, and rebuilds incrementally."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from docket.cli import main
+from docket.store import current_manifest, open_current
+
+from conftest import ROOT, make_settings
+
+SEED_ID = "1954-06-20-telegram-ccp-central-committee-to-zhou-enlai"
+
+
+def run(settings, *args):
+    env = {f"DOCKET_{k.upper()}": str(v) for k, v in
+           dict(base_uri=settings.base_uri, registry_path=settings.registry_path, store_dir=settings.store_dir,
+                validation_workers=1).items()}
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+@pytest.fixture
+def folder(tmp_path, seed_path):
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "seed.txt").write_text(seed_path.read_text(encoding="utf-8"), encoding="utf-8")
+    examples = json.loads((ROOT / "docs" / "examples" / "records.json").read_text(encoding="utf-8"))
+    (records / "examples.json").write_text(json.dumps(examples), encoding="utf-8")
+    return records
+
+
+def test_build_publishes_and_reports(tmp_path, folder):
+    s = make_settings(tmp_path)
+    res = run(s, "build", str(folder))
+    assert res.exit_code == 0, res.output
+    assert "4 records published (4 new" in res.stdout
+    manifest = current_manifest(s)
+    assert SEED_ID in manifest.records
+    store = open_current(s)
+    graphs = set(store.named_graphs())
+    assert f"http://example.org/graph/record/{SEED_ID}" in graphs
+    assert {"http://example.org/graph/authorities", "http://example.org/graph/ontology",
+            "http://example.org/graph/validation"} <= graphs
+    build_dir = s.store_dir / "current"
+    report = json.loads((build_dir / "validation.json").read_text())
+    codes = {f["code"] for f in report["results"] if f["record"] == SEED_ID}
+    assert {"no-record-id", "no-uploaded-date", "fuzzy-match"} <= codes
+
+
+def test_rebuild_reuses_unchanged_records_and_keeps_their_report(tmp_path, folder):
+    s = make_settings(tmp_path)
+    assert run(s, "build", str(folder)).exit_code == 0
+    first = current_manifest(s)
+    res = run(s, "build", str(folder))
+    assert res.exit_code == 0, res.output
+    assert "(0 new, 0 changed, 4 unchanged)" in res.stdout
+    second = current_manifest(s)
+    assert second.records[SEED_ID].modified == first.records[SEED_ID].modified
+    report = json.loads((s.store_dir / "current" / "validation.json").read_text())
+    assert any(f["code"] == "fuzzy-match" for f in report["results"])
+
+
+def test_a_violating_record_is_held_back_and_the_others_published(tmp_path, folder):
+    bad = {"title": "Letter with no sender", "date": "1955-01-02", "body": ["Text."],
+           "rights": "Public domain."}
+    (folder / "bad.json").write_text(json.dumps(bad), encoding="utf-8")
+    s = make_settings(tmp_path)
+    res = run(s, "build", str(folder))
+    assert res.exit_code == 1
+    assert "1 held back" in res.stdout
+    assert "sender" in res.stderr.lower()
+    assert len(current_manifest(s).records) == 4
+
+
+def test_a_missing_folder_stops_before_the_switch_unless_forced(tmp_path, folder):
+    s = make_settings(tmp_path)
+    assert run(s, "build", str(folder)).exit_code == 0
+    before = current_manifest(s).build_id
+    (folder / "examples.json").unlink()
+    res = run(s, "build", str(folder))
+    assert res.exit_code != 0 and current_manifest(s).build_id == before
+    res = run(s, "build", str(folder), "--force")
+    assert res.exit_code == 0, res.output
+    manifest = current_manifest(s)
+    assert len(manifest.records) == 1 and len(manifest.tombstones) == 3
+
+
+def test_rollback_and_stats(tmp_path, folder):
+    s = make_settings(tmp_path)
+    assert run(s, "build", str(folder)).exit_code == 0
+    first = current_manifest(s).build_id
+    assert run(s, "build", str(folder), "--full").exit_code == 0
+    assert current_manifest(s).build_id != first
+    res = run(s, "rollback")
+    assert res.exit_code == 0 and first in res.stdout
+    assert current_manifest(s).build_id == first
+    stats = json.loads(run(s, "stats").stdout)
+    assert stats["counts"]["records"] == 4
+
+
+def test_validate_uses_pyshacl_exit_codes(tmp_path, folder, seed_path):
+    s = make_settings(tmp_path)
+    rdf, js = tmp_path / "report.ttl", tmp_path / "report.json"
+    res = run(s, "validate", str(seed_path), "--rdf", str(rdf), "--json", str(js))
+    assert res.exit_code == 0, res.output
+    from rdflib import Graph
+    from rdflib.namespace import SH
+
+    graph = Graph().parse(rdf)
+    assert (None, SH.conforms, None) in graph
+    assert json.loads(js.read_text())["conforms"] is True
+    (folder / "bad.json").write_text(json.dumps({"title": "No sender", "date": "1955", "rights": "x"}))
+    assert run(s, "validate", str(folder / "bad.json")).exit_code == 1
+    (folder / "broken.ttl").write_text("x")
+    assert run(s, "--set", f"shapes_dir={folder}", "validate", str(seed_path)).exit_code == 2
+
+
+def test_no_build_yet_is_a_clear_error(tmp_path):
+    s = make_settings(tmp_path)
+    res = run(s, "stats")
+    assert res.exit_code == 1 and "docket build" in res.output
