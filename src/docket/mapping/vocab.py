@@ -62,6 +62,18 @@ PROJECT_TERMS: tuple[str, ...] = (
     "Author",
     "Translator",
     "Commissioner",
+    # validation reports and build metadata (docs/publishing.md)
+    "ReaderCheck",
+    "field",
+    "record",
+    "sourceFile",
+    "code",
+    "withdrawn",
+    "sourceFingerprint",
+    "recordCount",
+    "withdrawnCount",
+    "heldBackCount",
+    "tripleCount",
 )
 
 PREFIXES: dict[str, Namespace | str] = {
