@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from docket.config import Settings
-from docket.ingest.base import SourceError
 from docket.ingest.model import WARNING, Record, Rejection, SourceRef
 from docket.ingest.registry import IdRegistry
 
@@ -114,11 +113,7 @@ def read_file(path: Path, name: str, settings: Settings) -> Iterator[Record | Re
     if not path.exists():
         yield Rejection(SourceRef(name), "", "no such file or folder", "unreadable")
         return
-    reader = importlib.import_module(module_name)
-    try:
-        yield from reader.read(path, name, settings)
-    except SourceError as exc:
-        yield exc.rejection
+    yield from importlib.import_module(module_name).read(path, name, settings)
 
 
 def check(record: Record) -> Rejection | None:

@@ -8,9 +8,10 @@ for bad input: they yield a ``Rejection`` naming the file, line or record, and f
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 from docket.config import Settings
-from docket.ingest.model import Rejection, SourceRef
+from docket.ingest.model import Record, Rejection, SourceRef
 
 
 class SourceError(Exception):
@@ -59,3 +60,15 @@ def decode_utf8(data: bytes, name: str) -> str:
                 "encoding",
             )
         ) from None
+
+
+def read_source(
+    path: Path, name: str, settings: Settings, parse: Callable[[str], Iterable[Record | Rejection]]
+) -> Iterator[Record | Rejection]:
+    """Load the file's text and ``parse`` it; a file that cannot be loaded becomes one rejection."""
+    try:
+        text = load_text(path, name, settings)
+    except SourceError as exc:
+        yield exc.rejection
+        return
+    yield from parse(text)

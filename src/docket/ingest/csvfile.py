@@ -30,7 +30,7 @@ from typing import Iterable, Iterator, TextIO
 
 from docket.config import Settings
 from docket.ingest import fields
-from docket.ingest.base import SourceError, load_text
+from docket.ingest.base import read_source
 from docket.ingest.model import Record, Rejection, SourceRef
 
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -38,12 +38,8 @@ PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 def read(path: Path, name: str, settings: Settings) -> Iterator[Record | Rejection]:
     """Yield a record or a rejection for every non-empty row; see the module docstring."""
-    try:
-        text = load_text(path, name, settings)
-    except SourceError as exc:
-        yield exc.rejection
-        return
-    yield from read_text(text, name, settings.multi_value_separator)
+    separator = settings.multi_value_separator
+    yield from read_source(path, name, settings, lambda text: read_text(text, name, separator))
 
 
 def read_text(text: str, name: str, separator: str = "|") -> Iterator[Record | Rejection]:

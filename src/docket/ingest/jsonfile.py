@@ -23,7 +23,7 @@ from jsonschema import Draft202012Validator
 
 from docket.config import Settings
 from docket.ingest import fields
-from docket.ingest.base import SourceError, load_text
+from docket.ingest.base import read_source
 from docket.ingest.model import Record, Rejection, SourceRef
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -50,12 +50,7 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_pairs)
 
 def read(path: Path, name: str, settings: Settings) -> Iterator[Record | Rejection]:
     """Yield a record or a rejection for every object in the file; see the module docstring."""
-    try:
-        text = load_text(path, name, settings)
-    except SourceError as exc:
-        yield exc.rejection
-        return
-    yield from read_text(text, name)
+    yield from read_source(path, name, settings, lambda text: read_text(text, name))
 
 
 def read_text(text: str, name: str) -> Iterator[Record | Rejection]:

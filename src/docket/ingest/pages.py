@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Iterator
 
 from docket.config import Settings
-from docket.ingest.base import SourceError, load_text
+from docket.ingest.base import read_source
 from docket.ingest.citations import Citation, parse_citation, parse_statement
 from docket.ingest.dates import find_dates, parse_date
 from docket.ingest.model import INFO, Record, Rejection, SourceRef
@@ -71,12 +71,7 @@ _EXPECTED = (
 
 def read(path: Path, name: str, settings: Settings) -> Iterator[Record | Rejection]:
     """Read one page export; yield its record, or the reason it cannot be read."""
-    try:
-        text = load_text(path, name, settings)
-    except SourceError as exc:
-        yield exc.rejection
-        return
-    yield parse_page(text, name)
+    yield from read_source(path, name, settings, lambda text: [parse_page(text, name)])
 
 
 def parse_page(text: str, name: str) -> Record | Rejection:
