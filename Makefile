@@ -18,6 +18,7 @@ serve: $(STAMP)
 	$(BIN)/docket serve
 
 test: $(STAMP)
+	bash .ci/system-deps.sh
 	$(BIN)/python -m pytest
 
 ingest: $(STAMP)

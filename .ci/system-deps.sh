@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install the system packages the test suite drives for real: headless Chromium for the page tests.
+# Idempotent; run by `make test` and CI. Without root or apt-get it only says what is missing, and
+# the tests that need a missing program skip with that reason.
+set -uo pipefail
+
+packages=()
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+
+[ ${#packages[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "system-deps: not installing ${packages[*]} (needs root and apt-get); tests that need them will skip" >&2
+    exit 0
+fi
+echo "system-deps: installing ${packages[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null \
+    || echo "system-deps: could not install ${packages[*]}; tests that need them will skip" >&2
+exit 0
