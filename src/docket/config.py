@@ -49,6 +49,11 @@ class Settings:
     port: int = _setting(8080, "Port the server listens on.")
     workers: int = _setting(0, "Server worker processes; 0 means one per core.")
     validation_workers: int = _setting(0, "Processes that validate records in parallel; 0 means one per core.")
+    validation_engine: str = _setting(
+        "fast",
+        "How records are checked: 'fast' (Docket's engine; any record it finds a violation in is re-checked "
+        "by pySHACL, whose verdict stands) or 'pyshacl' (pySHACL on every record).",
+    )
     sparql_timeout: float = _setting(
         30.0, "Seconds a SPARQL query may run; the worker running it is then killed and the client gets 503."
     )
@@ -64,10 +69,34 @@ class Settings:
     sparql_workers: int = _setting(
         2, "Query worker processes per server process, each with the store open; they are killed on time-out."
     )
+    oai_page_size: int = _setting(
+        100, "Records (or headers, or sets) per OAI-PMH list response; longer lists continue by resumption token."
+    )
+    admin_email: str = _setting(
+        "docket@example.org", "Contact address published as the OAI-PMH adminEmail and the dataset's contact point."
+    )
+    publisher: str = _setting("Docket", "Who publishes the dataset: named in VoID/DCAT and in every oai_dc record.")
+    dataset_license: str = _setting(
+        "http://creativecommons.org/publicdomain/zero/1.0/",
+        "Licence of the published descriptions and dumps (not of the documents: each record states its rights).",
+    )
     min_record_ratio: float = _setting(
         0.9,
         "A build that would publish fewer than this share of the current build's records stops before "
         "it becomes current, unless forced (a folder that went missing).",
+    )
+
+    store_backend: str = _setting(
+        "embedded", "Where the server reads the data: 'embedded' (the Oxigraph build under store_dir) or 'remote'."
+    )
+    remote_query_url: str = _setting("", "SPARQL query endpoint of the remote store (store_backend = remote).")
+    remote_graph_store_url: str = _setting(
+        "", "Graph Store Protocol endpoint of the remote store, used by `docket push` to load it."
+    )
+    remote_union_param: str = _setting(
+        "union-default-graph",
+        "Query parameter that makes the remote store's default graph the union of its named graphs "
+        "(Oxigraph's; empty for stores whose default graph already is, such as Virtuoso).",
     )
 
     @classmethod

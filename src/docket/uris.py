@@ -99,6 +99,58 @@ class Minter:
         url = self.base + "doc/" + text[len(prefix):]
         return f"{url}.{extension}" if extension else url
 
+    def ontology_document(self, extension: str | None = None) -> str:
+        """Return the URL the ontology is served at: its namespace without the ``#`` (``{base}ontology``)."""
+        url = self.base + "ontology"
+        return f"{url}.{extension}" if extension else url
+
+    def page(self, *segments: str, **query: str | int) -> str:
+        """Return a page for people: ``page("browse", "year", "1954")``, ``page("search", q="Geneva")``.
+
+        Pages (home, browse, search) are not resources: they may change, so nothing should cite them.
+        """
+        from urllib.parse import quote, urlencode
+
+        url = self.base + "/".join(quote(s, safe="") for s in segments)
+        params = {k: v for k, v in query.items() if v not in (None, "")}
+        return f"{url}?{urlencode(params)}" if params else url
+
+    def service(self, path: str) -> str:
+        """Return a service URL under the base: ``service("oai")``, ``service("dumps/docket.nt.gz")``.
+
+        Services (OAI-PMH, SPARQL, VoID, dumps, sitemaps) are endpoints, not resources.
+        """
+        return self.base + path.lstrip("/")
+
+    def fragments(self, subject: str | None = None, predicate: str | None = None, object: str | None = None,
+                  page: int | None = None) -> str:
+        """Return a Triple Pattern Fragment's URL, ``{base}fragments?subject=&predicate=&object=&page=``.
+
+        Parameters come in the search template's order and are encoded as RFC 6570's form-style
+        expansion encodes them (``%20``, not ``+``), so the URL a client builds from the template is
+        the URL linked here, and the page's metadata is about the URL the client asked for.
+        """
+        from urllib.parse import quote
+
+        pairs = [(k, v) for k, v in (("subject", subject), ("predicate", predicate), ("object", object))
+                 if v not in (None, "")]
+        if page is not None:
+            pairs.append(("page", str(page)))
+        query = "&".join(f"{k}={quote(v, safe='')}" for k, v in pairs)
+        return f"{self.base}fragments?{query}" if query else f"{self.base}fragments"
+
+    def fragments_template(self) -> str:
+        """Return the fragments' Hydra search template (RFC 6570)."""
+        return f"{self.base}fragments{{?subject,predicate,object}}"
+
+    def fragments_dataset(self) -> str:
+        """Return the IRI of the dataset the fragments belong to, as the fragments describe it."""
+        return f"{self.base}fragments#dataset"
+
+    def reconcile(self, *segments: str, **query: str) -> str:
+        """Return the reconciliation service's URL: ``reconcile()``, ``reconcile("preview", id=uri)``."""
+        return self.page("reconcile", *segments, **query)
+
     def split(self, uri: str) -> tuple[str, str] | None:
         """Return (kind, slug) for a resource URI minted here, or None."""
         prefix = self.base + "id/"

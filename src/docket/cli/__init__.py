@@ -201,6 +201,28 @@ def stats_cmd(settings: Settings, live: bool) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+@main.command("push")
+@click.option("--query-url", help="SPARQL query endpoint of the remote store (DOCKET_REMOTE_QUERY_URL).")
+@click.option("--graph-store-url", help="Graph Store Protocol endpoint (DOCKET_REMOTE_GRAPH_STORE_URL).")
+@click.pass_obj
+def push_cmd(settings: Settings, query_url: str | None, graph_store_url: str | None) -> None:
+    """Copy the current build's named graphs to a remote SPARQL store, replacing each graph whole."""
+    from docket.store import StoreError, open_current
+    from docket.store.remote import push, remote_store
+    from docket.uris import Minter
+
+    settings = settings.replace(**{k: v for k, v in {"remote_query_url": query_url,
+                                                     "remote_graph_store_url": graph_store_url}.items() if v})
+    try:
+        target = remote_store(settings)
+        if not target.graph_store_url:
+            raise StoreError("DOCKET_REMOTE_GRAPH_STORE_URL (or --graph-store-url) is needed to load the store")
+        sent = push(open_current(settings), target, str(Minter.from_settings(settings).graph("")))
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"pushed {len(sent)} graphs, {sum(sent.values())} triples to {target.graph_store_url}")
+
+
 def store_is_stale(settings: Settings) -> bool:
     """Say whether the store is missing or older than any source it is built from."""
     from docket.store import current_manifest
@@ -223,14 +245,24 @@ def store_is_stale(settings: Settings) -> bool:
 @click.option("--port", type=int, help="Port to listen on (DOCKET_PORT).")
 @click.option("--workers", type=int, help="Worker processes (DOCKET_WORKERS; 0 = one per core).")
 @click.option("--no-build", is_flag=True, help="Serve the current build even if the sources are newer.")
+@click.option("--get", "get_path", metavar="PATH",
+              help="Answer one request for PATH in-process, print the body, and exit (non-zero on an error).")
+@click.option("--header", "headers", multiple=True, metavar="NAME:VALUE", help="A request header for --get.")
 @click.pass_context
-def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: int | None, no_build: bool) -> None:
+def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: int | None, no_build: bool,
+              get_path: str | None, headers: tuple[str, ...]) -> None:
     """Build when the store is missing or older than the sources, then serve it with gunicorn."""
     settings: Settings = ctx.obj.replace(**{k: v for k, v in
                                             {"host": host, "port": port, "workers": workers}.items() if v is not None})
     if not no_build and store_is_stale(settings):
         click.echo("The store is missing or older than the sources: building.", err=True)
         ctx.invoke(build_cmd, paths=(), force=False, full=False)
+    if get_path is not None:
+        from docket.serve import create_app
+        from docket.serve.once import get_once
+
+        pairs = [h.partition(":") for h in headers]
+        sys.exit(get_once(create_app(settings), get_path, {k.strip(): v.strip() for k, _, v in pairs}))
     from docket.serve.wsgi import run
 
     run(settings)

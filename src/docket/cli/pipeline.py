@@ -16,9 +16,11 @@ from rdflib import Graph
 
 from docket import __version__
 from docket.config import Settings
+from docket.harvest import write_build_files
 from docket.ingest import IngestResult
 from docket.ingest.model import Record
 from docket.mapping import Mapper, MappingResult, dataset_description
+from docket.serve.stats import write_site_files
 from docket.store import BuildSummary, BuildWriter, content_hash
 from docket.validate import Finding, ValidationReport, Validator
 
@@ -130,8 +132,19 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
             write_report_files(report, ingested, writer.path)
             if after_records is not None:
                 after_records(writer, published)
-            summary = writer.commit(force=force)
+            summary = writer.commit(force=force, before_switch=lambda folder, manifest: write_derived_files(
+                settings, folder, manifest))
     return Outcome(report, ingested.rejections, summary)
+
+
+def write_derived_files(settings: Settings, folder: Path, manifest) -> None:
+    """Write what is derived from a complete build into it before the switch, so it publishes atomically.
+
+    The search index and collection statistics (pages), and the dumps, sitemaps, VoID and OAI-PMH
+    index (harvesting): computed once per build, never per request.
+    """
+    write_site_files(folder)
+    write_build_files(settings, folder, manifest)
 
 
 def carry_over_findings(report: ValidationReport, writer: BuildWriter, reused: set[str]) -> None:

@@ -35,6 +35,29 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(sparql)
 
+    # Dereferencing, pages and search live under the path of the base URI ("/" -> "").
+    from urllib.parse import urlsplit
+
+    from docket.serve.dereference import bp as dereference
+    from docket.serve.pages import bp as pages
+    from docket.serve.search import bp as search
+
+    prefix = urlsplit(app.extensions["docket.minter"].base).path.rstrip("/") or None
+    for blueprint in (dereference, pages, search):
+        app.register_blueprint(blueprint, url_prefix=prefix)
+
+    # Triple Pattern Fragments and the reconciliation service, also under the base URI's path.
+    from docket.serve.fragments import bp as fragments
+    from docket.serve.reconcile import bp as reconcile
+
+    for blueprint in (fragments, reconcile):
+        app.register_blueprint(blueprint, url_prefix=prefix)
+
+    # OAI-PMH, VoID, dumps and sitemaps, also under the base URI's path (their URLs come from the Minter).
+    from docket.serve.harvest import bp as harvest
+
+    app.register_blueprint(harvest, url_prefix=prefix)
+
 
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)

@@ -6,19 +6,27 @@ import os
 import threading
 
 from docket.config import Settings
-from docket.store import OxigraphStore, StoreError, StoreLayout
+from docket.store import OxigraphStore, StoreError, StoreLayout, TripleStore
+from docket.store.remote import remote_store
 
 
 class StoreHandle:
     """Hand out the current build's store, reopening it only after a switch.
 
+    With ``store_backend = remote`` it hands out the one remote store instead; the local build
+    still supplies the manifest (modification times, tombstones) that was pushed to it.
+
     Checking costs one ``readlink`` per request; a request that already holds the old store keeps
     it until it finishes (the old build directory stays on disk as ``previous``).
     """
 
-    def __init__(self, settings: Settings, store: OxigraphStore | None = None):
+    def __init__(self, settings: Settings, store: TripleStore | None = None):
         self.layout = StoreLayout(settings.store_dir)
         self._lock = threading.Lock()
+        if store is None and settings.store_backend == "remote":
+            store = remote_store(settings)
+        elif settings.store_backend not in ("embedded", "remote"):
+            raise StoreError(f"unknown store_backend {settings.store_backend!r}: use 'embedded' or 'remote'")
         self._store = store
         self._target: str | None = None if store is None else "fixed"
 
@@ -29,7 +37,7 @@ class StoreHandle:
         except OSError:
             return None
 
-    def get(self) -> OxigraphStore:
+    def get(self) -> TripleStore:
         """Return the store of the current build; raise ``StoreError`` when there is none."""
         if self._target == "fixed" and self._store is not None:
             return self._store

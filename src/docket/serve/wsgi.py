@@ -24,6 +24,9 @@ class DocketServer(BaseApplication):
         self.cfg.set("threads", 4)
         self.cfg.set("timeout", 120)
         self.cfg.set("accesslog", "-")
+        # Long SPARQL queries arrive by GET; /sparql answers 413 past its own limit, so gunicorn's
+        # 4 KB request-line limit (a bare 414) must not cut in first.
+        self.cfg.set("limit_request_line", 0)
 
     def load(self):
         # Imported here so that a worker opens its store after the fork, never before.

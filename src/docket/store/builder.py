@@ -20,7 +20,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -285,8 +285,13 @@ class BuildWriter:
 
     # --- publishing -------------------------------------------------------------------------------
 
-    def commit(self, force: bool = False) -> BuildSummary:
+    def commit(self, force: bool = False,
+               before_switch: Callable[[Path, Manifest], None] | None = None) -> BuildSummary:
         """Check the build, write its manifest and make it current.
+
+        ``before_switch(folder, manifest)`` runs once the store is complete and closed, before the
+        manifest is written: files it writes into the folder (dumps, sitemaps) publish with the build,
+        and an exception from it drops the build like any other.
 
         Raises ``RecordCountDrop`` (before anything is switched, the build still open) when fewer than
         ``min_record_ratio`` of the current build's records would be published and ``force`` is false;
@@ -340,6 +345,8 @@ class BuildWriter:
         del store
         self._store = None
         self._verify_on_disk(data_triples + metadata, counts["graphs"] + 1)
+        if before_switch is not None:
+            before_switch(self.path, manifest)
 
         manifest.write(self.layout.manifest_path(self.path))
         self.layout.switch(self.path)

@@ -24,8 +24,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH, VOID
 from rdflib.term import Node
 
+from docket.validate.fast import DataIndex, FastShapes, needs_reference, to_finding
 from docket.validate.report import SEVERITIES, VIOLATION, Finding, RecordResult, severity_name
 from docket.validate.shapes import ShapeSource, field_names, local_name
+
+ENGINES = ("fast", "pyshacl")
 
 NT = ox.RdfFormat.N_TRIPLES
 _SCHEMA_PREDICATES = {
@@ -68,9 +71,18 @@ def as_text(data: str | bytes | Graph) -> bytes:
 
 
 class Engine:
-    """Hold the parsed shapes and the indexed context; validate records, authorities and the dataset."""
+    """Hold the parsed shapes and the indexed context; validate records, authorities and the dataset.
 
-    def __init__(self, shapes: ShapeSource, context: str | bytes | Graph = b""):
+    ``engine="fast"`` checks records with ``docket.validate.fast`` and hands every record in which it
+    finds a violation (or anything it cannot word as pySHACL would) to pySHACL, whose findings then
+    stand; ``engine="pyshacl"`` runs pySHACL on every record. Authorities and the dataset pass always
+    run on pySHACL: they are validated once per build.
+    """
+
+    def __init__(self, shapes: ShapeSource, context: str | bytes | Graph = b"", engine: str = "pyshacl"):
+        if engine not in ENGINES:
+            raise ValueError(f"unknown validation engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        self.engine = engine
         self.shapes = shapes.parse()
         self._harvested = ShapesGraph(self.shapes)
         self._harvested.shapes  # harvest now, in the initializer, rather than in the first record
@@ -88,6 +100,7 @@ class Engine:
                 self._describe.setdefault(quad.subject, []).append(quad)
             if quad.predicate in _SCHEMA_PREDICATES:
                 self._schema.append(quad)
+        self._fast = FastShapes(self.shapes, self._harvested, self.record_shapes) if engine == "fast" else None
 
     # --- records ----------------------------------------------------------------------------------
 
@@ -101,19 +114,47 @@ class Engine:
             result.findings.append(Finding(VIOLATION, f"The record's data could not be read: {exc}",
                                            record=record, source=source))
             return result
+        own = {_key(q.subject) for q in quads}
+        use_shapes, fast = self.record_shapes, []
+        checked = self._fast_check(quads)
+        if checked is not None and not checked[1]:
+            fast = checked[0]
+            if not self._fast.delegated:
+                result.findings.extend(f.with_context(record, source) for f in fast)
+                return result
+            use_shapes = self._fast.delegated  # only the shapes the fast engine leaves to pySHACL
         store = ox.Store()
         store.extend(quads)
         store.extend(self._context_for(quads))
-        own = {_key(q.subject) for q in quads}
         try:
-            findings = self._run(store, self.record_shapes)
-        except (ReportableRuntimeError, ValidationFailure) as exc:
+            findings = sorted(self._run(store, use_shapes) + fast, key=_order)
+        # TypeError: pySHACL on Oxigraph fails following a path from a literal (a literal sender).
+        except (ReportableRuntimeError, ValidationFailure, TypeError) as exc:
             result.error = f"pySHACL could not validate the record: {exc}"
             result.findings.append(Finding(VIOLATION, "The record could not be validated", record=record,
                                            source=source))
             return result
         result.findings.extend(f.with_context(record, source) for f in findings if _key(f.focus) in own)
         return result
+
+    def fast_check(self, data: str | bytes | Graph) -> tuple[list[Finding], bool] | None:
+        """Check a record with the fast engine alone: (findings, whether pySHACL must decide).
+
+        None when the fast engine cannot check the record at all (no fast engine, or the record
+        brings its own class hierarchy). Findings are those ``validate_record`` would report,
+        without record and source; shapes left to pySHACL are not run.
+        """
+        return self._fast_check(list(ox.parse(as_text(data), format=NT)))
+
+    def _fast_check(self, quads: list[ox.Quad]) -> tuple[list[Finding], bool] | None:
+        if self._fast is None or any(q.predicate in _SCHEMA_PREDICATES for q in quads):
+            return None
+        data = DataIndex(quads, self._describe, self._schema)
+        results = self._fast.validate(data)
+        own = {_key(q.subject) for q in quads}
+        results = [r for r in results if _key(r.focus) in own]
+        findings = sorted((self._fast_finding(r, data) for r in results), key=_order)
+        return findings, any(needs_reference(r) for r in results)
 
     def _context_for(self, quads: list[ox.Quad]) -> Iterable[ox.Quad]:
         seen: set[ox.NamedNode] = set()
@@ -158,6 +199,12 @@ class Engine:
         findings = [self._finding(report, node, store) for node in report.objects(None, SH.result)]
         # The report graph is a set; sort so every run and every worker lists findings alike.
         return sorted(findings, key=_order)
+
+    def _fast_finding(self, result, data: DataIndex) -> Finding:
+        finding = to_finding(result, data, _english_first)
+        field = (self._field_by_shape.get(finding.shape) or self._field_by_path.get(finding.path)
+                 or local_name(finding.path))
+        return Finding(**{**finding.__dict__, "field": field})
 
     def _finding(self, report: Graph, node: Node, store: ox.Store) -> Finding:
         shape = report.value(node, SH.sourceShape)

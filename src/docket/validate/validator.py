@@ -1,4 +1,4 @@
-"""Validate many records in parallel: one pySHACL engine per worker process, records sent in batches.
+"""Validate many records in parallel: one engine per worker process, records sent in batches.
 
 Workers are started with an initializer that parses the shapes and indexes the context once; records
 travel as N-Triples bytes (cheap to pickle), results come back in input order.
@@ -18,7 +18,7 @@ from rdflib import Graph, URIRef
 
 from docket.config import Settings
 from docket.uris import Minter
-from docket.validate.engine import Engine, as_text
+from docket.validate.engine import ENGINES, Engine, as_text
 from docket.validate.report import Finding, RecordResult
 from docket.validate.shapes import ShapeSource
 
@@ -27,9 +27,9 @@ Item = tuple[str, "str | bytes | Graph", "str | None"]  # (record ID, its triple
 _ENGINE: Engine | None = None  # one per worker process
 
 
-def _init_worker(shapes: ShapeSource, context: bytes) -> None:
+def _init_worker(shapes: ShapeSource, context: bytes, engine: str) -> None:
     global _ENGINE
-    _ENGINE = Engine(shapes, context)
+    _ENGINE = Engine(shapes, context, engine)
 
 
 def _validate_batch(batch: list[tuple[str, bytes, str | None]]) -> list[RecordResult]:
@@ -52,12 +52,16 @@ class Validator:
         base_uri: str = "http://127.0.0.1:8080/",
         batch_size: int = 32,
         shapes: ShapeSource | None = None,
+        engine: str = "fast",
     ):
         if shapes is None:
             if shapes_dir is None:
                 raise ValueError("give the shapes folder or the shapes themselves")
             shapes = ShapeSource.read(shapes_dir, base_uri)
+        if engine not in ENGINES:
+            raise ValueError(f"unknown validation engine {engine!r}; choose one of {', '.join(ENGINES)}")
         self.shapes = shapes
+        self.engine_name = engine
         self.minter = Minter(shapes.base)
         self.context = as_text(context)
         self.workers = workers if workers > 0 else (os.cpu_count() or 1)
@@ -69,13 +73,14 @@ class Validator:
     def from_settings(cls, settings: Settings, context: str | bytes | Graph = b"",
                       workers: int | None = None) -> "Validator":
         return cls(settings.shapes_dir, context,
-                   settings.validation_workers if workers is None else workers, settings.base_uri)
+                   settings.validation_workers if workers is None else workers, settings.base_uri,
+                   engine=settings.validation_engine)
 
     @property
     def engine(self) -> Engine:
         """Return the in-process engine (built on first use)."""
         if self._engine is None:
-            self._engine = Engine(self.shapes, self.context)
+            self._engine = Engine(self.shapes, self.context, self.engine_name)
         return self._engine
 
     def fingerprint(self) -> str:
@@ -118,7 +123,7 @@ class Validator:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(self.shapes, self.context),
+                initargs=(self.shapes, self.context, self.engine_name),
             )
         return self._pool
 

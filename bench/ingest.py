@@ -1,0 +1,403 @@
+"""Time publishing SYNTHETIC records: the whole `docket build`, each stage, and two baselines.
+
+One run, one set of generated records (JSON files, read by the JSON reader):
+
+(a) ``docket build`` as a user runs it (a child process: read + map + validate + load), with the peak
+    memory of its process tree (the build and its validation workers, sampled from /proc);
+(b) each stage alone, in this process: read, map (graph + N-Triples), validate (the configured
+    engine, in parallel workers), load (``BuildWriter``: one named graph per record, commit);
+(c) the baseline: a bare Oxigraph ``Store.bulk_load`` of the same records' N-Quads;
+(d) pySHACL alone (the reference engine) on the same records, or the first ``--reference`` of them.
+
+Prints a markdown section (figures, ratios to the baseline, the machine) and writes it into
+``docs/benchmarks.md``, replacing the section of the same record count and keeping the others.
+Run ``python -m bench ingest --records 10000``. Nothing here is a test: no figure is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import pickle
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+REPO = Path(__file__).resolve().parent.parent
+DOC = REPO / "docs" / "benchmarks.md"
+
+
+@dataclass
+class Timing:
+    name: str
+    seconds: float
+    records: int
+    peak_mb: float | None = None
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds > 0 else float("inf")
+
+
+# --- memory -------------------------------------------------------------------------------------------
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def tree_rss_kb(root: int) -> int:
+    """Sum the resident memory of ``root`` and all its descendants."""
+    tree = _children()
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += _rss_kb(pid)
+        todo.extend(tree.get(pid, ()))
+    return total
+
+
+class PeakSampler:
+    """Sample a process tree's resident memory every ``interval`` seconds; keep the peak."""
+
+    def __init__(self, root: int, interval: float = 0.25):
+        self.root, self.interval, self.peak_kb = root, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kb = max(self.peak_kb, tree_rss_kb(self.root))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "PeakSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak_kb / 1024
+
+
+# --- the machine --------------------------------------------------------------------------------------
+
+def machine() -> dict[str, str]:
+    """Describe the machine: CPU model, cores, memory, Python and library versions."""
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    versions = {}
+    for name in ("pyoxigraph", "pyshacl", "rdflib"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "ram": ram,
+            "python": platform.python_version(), **versions}
+
+
+# --- the stages ---------------------------------------------------------------------------------------
+
+def _settings(work: Path, **extra):
+    from docket.config import Settings
+
+    # The repository's authorities, ontology, shapes and rights; a private store and ID registry.
+    return Settings.load(
+        env={}, data_dir=REPO / "data", authorities_dir=REPO / "data/authorities",
+        rights_table=REPO / "data/rights.csv", ontology_dir=REPO / "ontology", shapes_dir=REPO / "shapes",
+        records_dir=work / "records", registry_path=work / "id-registry.json", **extra)
+
+
+def whole_build(work: Path, records_dir: Path, count: int, engine: str, workers: int) -> Timing:
+    """Run ``docket build`` in a child process; time it and sample its process tree's memory."""
+    env = dict(os.environ)
+    env.update({
+        "DOCKET_DATA_DIR": str(REPO / "data"), "DOCKET_AUTHORITIES_DIR": str(REPO / "data/authorities"),
+        "DOCKET_RIGHTS_TABLE": str(REPO / "data/rights.csv"), "DOCKET_ONTOLOGY_DIR": str(REPO / "ontology"),
+        "DOCKET_SHAPES_DIR": str(REPO / "shapes"), "DOCKET_STORE_DIR": str(work / "store-build"),
+        "DOCKET_REGISTRY_PATH": str(work / "id-registry-build.json"),
+        "DOCKET_VALIDATION_ENGINE": engine, "DOCKET_VALIDATION_WORKERS": str(workers),
+    })
+    command = [sys.executable, "-c", "from docket.cli import main; main()", "build", "--full", str(records_dir)]
+    log = work / "build.log"
+    start = time.perf_counter()
+    with open(log, "wb") as out:
+        child = subprocess.Popen(command, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)
+        with PeakSampler(child.pid) as sampler:
+            code = child.wait()
+    seconds = time.perf_counter() - start
+    text = log.read_text(encoding="utf-8", errors="replace")
+    # Exit code 1 also means "some record was held back", which a benchmark reports but survives.
+    if code not in (0, 1) or "Traceback (most recent call last)" in text:
+        tail = text[-2000:]
+        raise RuntimeError(f"docket build failed with exit code {code}:\n{tail}")
+    summary = [line for line in text.splitlines() if line.startswith(f"{count} records:")][-1:]
+    return Timing("(a) `docket build` (read + map + validate + load)", seconds, count, sampler.peak_mb,
+                  "; ".join(summary))
+
+
+def _peak_self_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def read_stage(records_dir: Path, settings) -> tuple[Timing, list]:
+    from docket.ingest import ingest
+    from docket.ingest.registry import IdRegistry
+
+    start = time.perf_counter()
+    result = ingest([records_dir], settings, registry=IdRegistry(None))
+    seconds = time.perf_counter() - start
+    if result.rejections:
+        raise RuntimeError(f"{len(result.rejections)} synthetic records were rejected: {result.rejections[0]}")
+    return Timing("(b) read (JSON reader, IDs)", seconds, len(result.records), _peak_self_mb()), result.records
+
+
+def map_stage(records: list, settings, spool: Path, quads: Path) -> Timing:
+    """Map every record; spool (id, N-Triples, source) for the next stages and N-Quads for the baseline."""
+    from docket.mapping import Mapper
+
+    mapper = Mapper(settings)
+    start = time.perf_counter()
+    with open(spool, "wb") as out, open(quads, "wb") as nq:
+        for record in records:
+            result = mapper.map(record)
+            data = result.graph.serialize(format="nt", encoding="utf-8")
+            pickle.dump((record.id, data, str(record.source)), out, protocol=pickle.HIGHEST_PROTOCOL)
+            suffix = b" <" + str(result.graph_uri).encode() + b"> .\n"
+            nq.write(b"".join(line[:-2] + suffix for line in data.splitlines(keepends=True) if line.strip()))
+    return Timing("(b) map (graph + N-Triples)", time.perf_counter() - start, len(records), _peak_self_mb())
+
+
+def spooled(spool: Path, limit: int | None = None) -> Iterator[tuple[str, bytes, str]]:
+    with open(spool, "rb") as fh:
+        n = 0
+        while limit is None or n < limit:
+            try:
+                yield pickle.load(fh)
+            except EOFError:
+                return
+            n += 1
+
+
+def validate_stage(spool: Path, settings, engine: str, workers: int, limit: int | None = None,
+                   label: str = "") -> tuple[Timing, int]:
+    from docket.mapping import Mapper
+    from docket.validate import Validator
+
+    mapper = Mapper(settings)
+    context = mapper.authorities_graph() + mapper.ontology_graph()
+    held = count = 0
+    with Validator.from_settings(settings.replace(validation_engine=engine), context, workers=workers) as v:
+        start = time.perf_counter()
+        for result in v.validate_many(spooled(spool, limit)):
+            count += 1
+            held += not result.conforms
+        seconds = time.perf_counter() - start
+    name = label or f"(b) validate ({engine} engine, {workers} workers)"
+    return Timing(name, seconds, count, _peak_self_mb(), f"{held} held back" if held else "all conform"), held
+
+
+def load_stage(spool: Path, settings, count: int) -> Timing:
+    from docket.store import BuildWriter
+
+    start = time.perf_counter()
+    with BuildWriter(settings, fingerprint="bench", incremental=False) as writer:
+        for record_id, data, source in spooled(spool):
+            writer.add_record(record_id, data, "bench", source=source)
+        writer.commit(force=True)
+    return Timing("(b) load (BuildWriter: named graphs, verify, switch)", time.perf_counter() - start, count,
+                  _peak_self_mb())
+
+
+def bulk_load_baseline(quads: Path, target: Path, count: int) -> Timing:
+    import pyoxigraph as ox
+
+    start = time.perf_counter()
+    store = ox.Store(str(target))
+    store.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
+    store.flush()
+    seconds = time.perf_counter() - start
+    del store
+    return Timing("(c) baseline: Oxigraph `bulk_load` of the same N-Quads", seconds, count, _peak_self_mb())
+
+
+# --- report -------------------------------------------------------------------------------------------
+
+def section(count: int, timings: list[Timing], baseline: Timing, info: dict[str, str], notes: list[str]) -> str:
+    when = time.strftime("%Y-%m-%d", time.gmtime())
+    lines = [
+        f"## Ingest benchmark: {count:,} synthetic records",
+        "",
+        f"Run {when} with `python -m bench ingest --records {count}`. Machine: {info['cpu']}, "
+        f"{info['cores']} cores, {info['ram']} RAM; Python {info['python']}, pyoxigraph {info['pyoxigraph']}, "
+        f"pyshacl {info['pyshacl']}, rdflib {info['rdflib']}.",
+        "",
+        "| step | records | seconds | records/s | × baseline speed | peak memory | notes |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for t in timings:
+        ratio = t.rate / baseline.rate if baseline.rate else 0.0
+        peak = f"{t.peak_mb:,.0f} MB" if t.peak_mb is not None else ""
+        lines.append(f"| {t.name} | {t.records:,} | {t.seconds:,.1f} | {t.rate:,.0f} | {ratio:.3f} | {peak} | {t.note} |")
+    lines.append("")
+    lines.extend(notes)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_doc(text: str, count: int, path: Path = DOC) -> None:
+    """Put ``text`` into ``path`` as the section for ``count`` records; keep every other section."""
+    heading = f"## Ingest benchmark: {count:,} synthetic records"
+    intro = ("# Benchmarks\n\nFigures from `make bench` / `python -m bench ...` on the machine named in each "
+             "section. The records are SYNTHETIC (`bench/synthetic.py`, seed 1954); no figure here is a "
+             "test.\n\n")
+    old = path.read_text(encoding="utf-8") if path.exists() else intro
+    parts = old.split("\n## ")
+    head, sections = parts[0], ["## " + p for p in parts[1:]]
+    kept = [s.rstrip() + "\n" for s in sections if not s.startswith(heading + "\n")]
+    kept.append(text)
+    kept.sort(key=_section_order)
+    path.write_text(head.rstrip() + "\n\n" + "\n".join(kept), encoding="utf-8")
+
+
+def _section_order(text: str) -> tuple[int, int, str]:
+    first = text.splitlines()[0]
+    if first.startswith("## Ingest benchmark: "):
+        return (0, int(first.split(": ", 1)[1].split()[0].replace(",", "")), first)
+    return (1, 0, first)
+
+
+# --- run ----------------------------------------------------------------------------------------------
+
+def run(count: int, engine: str, workers: int, reference: int | None, keep: Path | None, write: bool,
+        skip_whole: bool = False) -> str:
+    from bench.synthetic import write_json
+
+    work = Path(tempfile.mkdtemp(prefix="docket-bench-", dir=keep))
+    try:
+        records_dir = work / "records"
+        t0 = time.perf_counter()
+        write_json(records_dir, count)
+        print(f"generated {count} synthetic records in {time.perf_counter() - t0:.1f} s ({records_dir})",
+              file=sys.stderr, flush=True)
+        settings = _settings(work, store_dir=work / "store-stages", validation_engine=engine,
+                             validation_workers=workers)
+        timings: list[Timing] = []
+        if not skip_whole:
+            timings.append(whole_build(work, records_dir, count, engine, workers))
+            _progress(timings[-1])
+        read, records = read_stage(records_dir, settings)
+        timings.append(read)
+        _progress(read)
+        timings.append(map_stage(records, settings, work / "records.pickle", work / "records.nq"))
+        _progress(timings[-1])
+        del records
+        validate, _held = validate_stage(work / "records.pickle", settings, engine, workers)
+        timings.append(validate)
+        _progress(validate)
+        timings.append(load_stage(work / "records.pickle", settings, count))
+        _progress(timings[-1])
+        stage_sum = sum(t.seconds for t in timings if t.name.startswith("(b)"))
+        timings.append(Timing("(b) sum of the stages", stage_sum, count))
+        baseline = bulk_load_baseline(work / "records.nq", work / "bulk", count)
+        timings.append(baseline)
+        _progress(baseline)
+        limit = min(count, reference) if reference else count
+        ref, _ = validate_stage(work / "records.pickle", settings, "pyshacl", workers, limit,
+                                label=f"(d) pySHACL alone ({workers} workers)")
+        if limit < count:
+            ref.note += f"; first {limit:,} records only"
+        timings.append(ref)
+        _progress(ref)
+        info = machine()
+        triples = sum(1 for _ in open(work / "records.nq", "rb"))
+        notes = [
+            f"{triples:,} triples ({triples / count:.0f} per record). Peak memory: (a) is the build's "
+            "whole process tree (sampled from /proc every 0.25 s); the others are this process's "
+            "high-water mark so far (`ru_maxrss`), validation workers not included.",
+        ]
+        if timings[0].name.startswith("(a)"):
+            whole = timings[0]
+            notes.append(f"\n`docket build` runs at {whole.rate:,.0f} records/s, "
+                         f"{whole.rate / baseline.rate:.2f}× the bare bulk load ({baseline.rate:,.0f} records/s); "
+                         f"the {engine} engine validates {validate.rate / ref.rate:.1f}× as fast as pySHACL alone.")
+        text = section(count, timings, baseline, info, notes)
+        if write:
+            write_doc(text, count)
+        return text
+    finally:
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _progress(t: Timing) -> None:
+    print(f"{t.name}: {t.seconds:.1f} s, {t.rate:,.0f} records/s", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from docket.config import Settings
+
+    defaults = Settings.load()
+    parser = argparse.ArgumentParser(prog="python -m bench ingest", description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=10_000, help="synthetic records to generate")
+    parser.add_argument("--engine", default=defaults.validation_engine, choices=("fast", "pyshacl"),
+                        help="validation engine of the build and the validate stage")
+    parser.add_argument("--workers", type=int, default=defaults.validation_workers or (os.cpu_count() or 1),
+                        help="validation worker processes")
+    parser.add_argument("--reference", type=int, default=100_000,
+                        help="validate at most this many records with pySHACL alone (0: all)")
+    parser.add_argument("--keep", type=Path, help="keep the generated records and stores under this folder")
+    parser.add_argument("--no-write", action="store_true", help=f"print only; do not update {DOC.relative_to(REPO)}")
+    parser.add_argument("--skip-build", action="store_true", help="skip (a), the whole `docket build`")
+    args = parser.parse_args(argv)
+    print(run(args.records, args.engine, args.workers, args.reference or None, args.keep, not args.no_write,
+              args.skip_build))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Harvesting: OAI-PMH, the VoID/DCAT description, dumps and sitemaps, all made from one build.
+
+``write_build_files`` runs inside ``docket build`` once the new store is complete and before it
+becomes current (``BuildWriter.commit(before_switch=...)``), so the dumps, sitemaps, VoID
+description and OAI-PMH index are part of the atomic build: a server never serves the records of
+one build with the dumps of another. No Flask here; ``docket.serve.harvest`` serves the files.
+
+Files in the build folder::
+
+    oai-index.json             every record's datestamp, deletion and sets (``harvest.index``)
+    dumps/docket.{nt,ttl,nq}.gz, dumps/index.json
+    sitemaps/sitemap.xml, sitemaps/sitemap-1.xml, ...
+    void.ttl
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+from docket.config import Settings
+from docket.harvest.dumps import write_dumps
+from docket.harvest.index import INDEX_FILE, HarvestIndex, compute_index
+from docket.harvest.sitemap import render, sitemap_urls, write_sitemaps
+from docket.harvest.void import describe_dataset, write_void
+from docket.store import Manifest, OxigraphStore, StoreLayout
+from docket.store.layout import OXIGRAPH
+from docket.store.manifest import iso, utc_now
+from docket.uris import Minter
+
+__all__ = ["write_build_files"]
+
+
+def previous_index(settings: Settings) -> HarvestIndex | None:
+    """Return the harvest index of the build that is current now (the one a new build follows), if any."""
+    current = StoreLayout(settings.store_dir).current()
+    path = current / INDEX_FILE if current else None
+    if path is None or not path.exists():
+        return None
+    try:
+        return HarvestIndex.read(path)
+    except ValueError:
+        return None
+
+
+def write_build_files(settings: Settings, folder: Path, manifest: Manifest) -> None:
+    """Write the OAI-PMH index, dumps, sitemaps and VoID description into the build ``folder``."""
+    minter = Minter.from_settings(settings)
+    folder = Path(folder)
+    store = OxigraphStore.open(folder / OXIGRAPH, read_only=True)
+    try:
+        dumps = write_dumps(store, folder, manifest, minter)
+        write_sitemaps(render(sitemap_urls(store, manifest, minter), minter, manifest.created), folder)
+        write_void(describe_dataset(store, manifest, settings, dumps, minter), folder)
+        # Last, moments before the switch: changes are stamped with the next full second, by which
+        # the build is current (see ``docket.harvest.index``).
+        published = iso(utc_now() + _dt.timedelta(seconds=1))
+        compute_index(store, manifest, minter, previous_index(settings), published).write(folder / INDEX_FILE)
+    finally:
+        store.close()

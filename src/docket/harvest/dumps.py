@@ -1,0 +1,167 @@
+"""Write the dataset's dumps into a build: N-Triples, Turtle and N-Quads, gzipped, with checksums.
+
+``{build}/dumps/docket.nt.gz`` and ``docket.ttl.gz`` hold every distinct triple of the dataset
+(the union of its named graphs); ``docket.nq.gz`` holds every quad, so each record keeps its
+named graph (``{base}graph/record/{id}``) and the authorities, ontology, validation report and build
+metadata keep theirs. ``dumps/index.json`` gives each file's size, SHA-256, media type and
+``Last-Modified`` (the build's time, also set as the files' modification time). The gzip headers
+carry the build time, so one build's content always gives the same bytes and checksums.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.utils
+import gzip
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pyoxigraph as ox
+
+from docket import formats
+from docket.harvest.index import write_durably
+from docket.mapping.vocab import PREFIXES
+from docket.store import Manifest, OxigraphStore
+from docket.store.layout import fsync_dir
+from docket.uris import Minter
+
+FOLDER = "dumps"
+INDEX = "index.json"
+STEM = "docket"
+GZIP_MEDIA_TYPE = "application/gzip"
+DUMP_FORMATS = ("ntriples", "turtle", "nquads")
+
+
+@dataclass
+class DumpFile:
+    """One dump as ``index.json`` lists it."""
+
+    name: str
+    format: str  # name in ``docket.formats``
+    media_type: str  # of the content inside the gzip
+    bytes: int
+    sha256: str
+    last_modified: str  # HTTP-date
+    modified: str  # ISO 8601 UTC
+    statements: int  # triples, or quads for N-Quads
+
+    @property
+    def is_quads(self) -> bool:
+        return formats.lookup(self.format).quads
+
+
+def _moment(manifest: Manifest) -> _dt.datetime:
+    return _dt.datetime.fromisoformat(manifest.created.replace("Z", "+00:00"))
+
+
+def _distinct_triples(store: OxigraphStore) -> Iterator[ox.Triple]:
+    # DISTINCT drops the triples several graphs state (an agent typed in a record and in the
+    # authorities). No ORDER BY: sorting the whole dataset would cost memory in proportion to it;
+    # the store's order already keeps a graph's statements about one subject together for Turtle.
+    for row in store.query("SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"):
+        yield ox.Triple(row["s"], row["p"], row["o"])
+
+
+class _Gzip:
+    """Write one dump: a gzip file (dated by the build) under a temporary name, fsync, rename."""
+
+    def __init__(self, path: Path, moment: _dt.datetime):
+        self.path, self.moment = path, moment
+        self.tmp = path.with_name(path.name + ".tmp")
+
+    def __enter__(self) -> gzip.GzipFile:
+        self.raw = open(self.tmp, "wb")
+        self.out = gzip.GzipFile(filename=self.path.name[:-3], mode="wb", fileobj=self.raw,
+                                 mtime=int(self.moment.timestamp()))
+        return self.out
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.out.close()
+        self.raw.flush()
+        os.fsync(self.raw.fileno())
+        self.raw.close()
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+            os.utime(self.path, (self.moment.timestamp(), self.moment.timestamp()))
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def write_dumps(store: OxigraphStore, folder: Path, manifest: Manifest, minter: Minter) -> list[DumpFile]:
+    """Write the three dumps and their index into ``folder/dumps``; return what was written.
+
+    The N-Triples and Turtle dumps are written in one pass over the triples.
+    """
+    target = Path(folder) / FOLDER
+    target.mkdir(exist_ok=True)
+    moment = _moment(manifest)
+    prefixes = {name: str(ns) for name, ns in PREFIXES.items()} | {"docket": str(minter.ontology)}
+    paths = {name: target / f"{STEM}.{formats.lookup(name).extension}.gz" for name in DUMP_FORMATS}
+    counts: dict[str, int] = {}
+
+    with _Gzip(paths["ntriples"], moment) as nt, _Gzip(paths["turtle"], moment) as ttl:
+        def tap() -> Iterator[ox.Triple]:
+            # A term's str() is its N-Triples form, so the N-Triples dump is written on the way to Turtle.
+            lines, n = [], 0
+            for triple in _distinct_triples(store):
+                lines.append(f"{triple} .\n")
+                n += 1
+                if len(lines) >= 10_000:
+                    nt.write("".join(lines).encode("utf-8"))
+                    lines.clear()
+                yield triple
+            nt.write("".join(lines).encode("utf-8"))
+            counts["ntriples"] = counts["turtle"] = n
+
+        ox.serialize(tap(), ttl, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    with _Gzip(paths["nquads"], moment) as nq:
+        counts["nquads"] = _serialize_counting(store.raw.quads_for_pattern(None, None, None), nq)
+
+    written = []
+    for name in DUMP_FORMATS:
+        fmt, path = formats.lookup(name), paths[name]
+        written.append(DumpFile(
+            name=path.name, format=fmt.name, media_type=fmt.media_type, bytes=path.stat().st_size,
+            sha256=_sha256(path), last_modified=email.utils.format_datetime(moment, usegmt=True),
+            modified=manifest.created, statements=counts[name],
+        ))
+    index = {"build": manifest.build_id, "created": manifest.created,
+             "files": [asdict(d) for d in written]}
+    write_durably(target / INDEX, (json.dumps(index, indent=1) + "\n").encode())
+    fsync_dir(target)
+    return written
+
+
+def _serialize_counting(quads: Any, out: Any) -> int:
+    n = 0
+
+    def counted() -> Iterator[Any]:
+        nonlocal n
+        for quad in quads:
+            n += 1
+            yield quad
+
+    ox.serialize(counted(), out, format=ox.RdfFormat.N_QUADS)
+    return n
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_dumps(folder: Path) -> list[DumpFile]:
+    """Return the dumps a build holds (none for a build made without them)."""
+    path = Path(folder) / FOLDER / INDEX
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [DumpFile(**entry) for entry in data.get("files", [])]

@@ -1,0 +1,174 @@
+"""Describe the dataset in VoID and DCAT: what it is, who publishes it, how big, where to get it.
+
+``describe_dataset`` counts the build (distinct triples, entities, classes and properties, with
+a partition per class and per property), names the vocabularies its classes and properties come
+from, and lists its distributions: each dump (with size, SHA-256 and media type inside the gzip),
+the SPARQL endpoint and the OAI-PMH interface as DCAT data services. ``docket build`` writes it as
+``void.ttl`` into the build; ``/.well-known/void`` serves it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
+
+from docket.config import Settings
+from docket.harvest.dumps import GZIP_MEDIA_TYPE, DumpFile
+from docket.harvest.index import write_durably
+from docket.mapping import DATASET_DESCRIPTION, DATASET_TITLE
+from docket.mapping.vocab import bind_prefixes
+from docket.store import Manifest
+from docket.uris import Minter
+
+VOID = Namespace("http://rdfs.org/ns/void#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
+IANA = "http://www.iana.org/assignments/media-types/"
+VOID_FILE = "void.ttl"
+_W3C_FORMAT = {"ntriples": "N-Triples", "turtle": "Turtle", "nquads": "N-Quads", "rdfxml": "RDF_XML",
+               "jsonld": "JSON-LD"}
+
+
+def _one(store: Any, sparql: str) -> int:
+    return int(next(iter(store.query(sparql)))["n"].value)
+
+
+def statistics(store: Any, minter: Minter) -> dict[str, Any]:
+    """Count the dataset over the union of its named graphs, each triple once."""
+    union = "{ SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+    space = minter.base + "id/"
+    classes = {row["c"].value: int(row["n"].value) for row in store.query(
+        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } FILTER(ISIRI(?c)) } GROUP BY ?c")}
+    properties = {row["p"].value: int(row["n"].value) for row in store.query(
+        f"SELECT ?p (COUNT(*) AS ?n) WHERE {union} GROUP BY ?p")}
+    return {
+        "triples": _one(store, f"SELECT (COUNT(*) AS ?n) WHERE {union}"),
+        # Entities: the resources minted here (``{base}id/...``), not the parts of their descriptions (``#...``).
+        "entities": _one(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } FILTER(ISIRI(?s) "
+                                f"&& STRSTARTS(STR(?s), \"{space}\") && !CONTAINS(STR(?s), \"#\")) }}"),
+        "subjects": _one(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"),
+        "objects": _one(store, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"),
+        "classes": dict(sorted(classes.items())),
+        "properties": dict(sorted(properties.items())),
+    }
+
+
+def namespace_of(iri: str) -> str:
+    """Return the namespace of a term: up to its last ``#``, else its last ``/``."""
+    cut = iri.rfind("#")
+    if cut < 0:
+        cut = iri.rfind("/")
+    return iri[:cut + 1]
+
+
+def describe_dataset(store: Any, manifest: Manifest, settings: Settings, dumps: list[DumpFile],
+                     minter: Minter | None = None) -> Graph:
+    """Return the VoID + DCAT description of the build (see the module docstring)."""
+    minter = minter or Minter.from_settings(settings)
+    stats = statistics(store, minter)
+    g = Graph()
+    bind_prefixes(g, minter)
+    for prefix, ns in (("void", VOID), ("dcat", DCAT), ("spdx", SPDX), ("vcard", VCARD), ("foaf", FOAF),
+                       ("formats", FORMATS_NS)):
+        g.bind(prefix, ns, override=True, replace=True)
+    ds = URIRef(str(minter.dataset()))
+    created = Literal(manifest.created, datatype=XSD.dateTime)
+    license = URIRef(settings.dataset_license) if settings.dataset_license else None
+    publisher = URIRef(str(minter.fragment(minter.dataset(), "publisher")))
+
+    g.add((ds, RDF.type, VOID.Dataset))
+    g.add((ds, RDF.type, DCAT.Dataset))
+    g.add((ds, DCTERMS.title, Literal(DATASET_TITLE, lang="en")))
+    g.add((ds, DCTERMS.description, Literal(DATASET_DESCRIPTION, lang="en")))
+    g.add((ds, DCTERMS.identifier, Literal(manifest.build_id)))
+    g.add((ds, DCTERMS.modified, created))
+    g.add((ds, DCTERMS.publisher, publisher))
+    g.add((publisher, RDF.type, FOAF.Agent))
+    g.add((publisher, FOAF.name, Literal(settings.publisher)))
+    contact = BNode()
+    g.add((ds, DCAT.contactPoint, contact))
+    g.add((contact, RDF.type, VCARD.Kind))
+    g.add((contact, VCARD.hasEmail, URIRef(f"mailto:{settings.admin_email}")))
+    if license is not None:
+        g.add((ds, DCTERMS.license, license))
+    g.add((ds, DCAT.landingPage, URIRef(minter.base)))
+    g.add((ds, VOID.uriSpace, Literal(minter.base + "id/")))
+    g.add((ds, VOID.sparqlEndpoint, URIRef(minter.service("sparql"))))
+    g.add((ds, VOID.rootResource, ds))
+    for rid in list(manifest.records)[:3]:
+        g.add((ds, VOID.exampleResource, URIRef(str(minter.record(rid)))))
+
+    g.add((ds, VOID.triples, Literal(stats["triples"], datatype=XSD.integer)))
+    g.add((ds, VOID.entities, Literal(stats["entities"], datatype=XSD.integer)))
+    g.add((ds, VOID.distinctSubjects, Literal(stats["subjects"], datatype=XSD.integer)))
+    g.add((ds, VOID.distinctObjects, Literal(stats["objects"], datatype=XSD.integer)))
+    g.add((ds, VOID.classes, Literal(len(stats["classes"]), datatype=XSD.integer)))
+    g.add((ds, VOID.properties, Literal(len(stats["properties"]), datatype=XSD.integer)))
+    for cls, n in stats["classes"].items():
+        part = URIRef(f"{ds}#class-{_slug(cls)}")
+        g.add((ds, VOID.classPartition, part))
+        g.add((part, VOID["class"], URIRef(cls)))
+        g.add((part, VOID.entities, Literal(n, datatype=XSD.integer)))
+    for prop, n in stats["properties"].items():
+        part = URIRef(f"{ds}#property-{_slug(prop)}")
+        g.add((ds, VOID.propertyPartition, part))
+        g.add((part, VOID.property, URIRef(prop)))
+        g.add((part, VOID.triples, Literal(n, datatype=XSD.integer)))
+    for ns in sorted({namespace_of(t) for t in (*stats["classes"], *stats["properties"])} - {""}):
+        g.add((ds, VOID.vocabulary, URIRef(ns)))
+
+    for dump in dumps:
+        url = URIRef(minter.service(f"dumps/{dump.name}"))
+        g.add((ds, VOID.dataDump, url))
+        g.add((ds, DCAT.distribution, url))
+        g.add((url, RDF.type, DCAT.Distribution))
+        g.add((url, DCTERMS.title, Literal(f"{_W3C_FORMAT[dump.format]} dump, gzipped", lang="en")))
+        g.add((url, DCAT.downloadURL, url))
+        g.add((url, DCAT.accessURL, url))
+        g.add((url, DCAT.mediaType, URIRef(IANA + dump.media_type)))
+        g.add((url, DCAT.compressFormat, URIRef(IANA + GZIP_MEDIA_TYPE)))
+        g.add((url, DCAT.byteSize, Literal(dump.bytes, datatype=XSD.nonNegativeInteger)))
+        g.add((url, DCTERMS.modified, created))
+        g.add((url, DCTERMS.conformsTo, FORMATS_NS[_W3C_FORMAT[dump.format]]))
+        if license is not None:
+            g.add((url, DCTERMS.license, license))
+        checksum = BNode()
+        g.add((url, SPDX.checksum, checksum))
+        g.add((checksum, RDF.type, SPDX.Checksum))
+        g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        g.add((checksum, SPDX.checksumValue, Literal(dump.sha256, datatype=XSD.hexBinary)))
+        g.add((ds, VOID.feature, FORMATS_NS[_W3C_FORMAT[dump.format]]))
+
+    for name, title, conforms in (("sparql", "SPARQL 1.1 endpoint", "https://www.w3.org/TR/sparql11-protocol/"),
+                                  ("oai", "OAI-PMH 2.0 interface",
+                                   "http://www.openarchives.org/OAI/2.0/openarchivesprotocol.htm")):
+        service = URIRef(minter.service(name))
+        g.add((ds, DCAT.distribution, URIRef(f"{service}#distribution")))
+        dist = URIRef(f"{service}#distribution")
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCTERMS.title, Literal(title, lang="en")))
+        g.add((dist, DCAT.accessURL, service))
+        g.add((dist, DCAT.accessService, service))
+        g.add((service, RDF.type, DCAT.DataService))
+        g.add((service, DCTERMS.title, Literal(title, lang="en")))
+        g.add((service, DCAT.endpointURL, service))
+        g.add((service, DCAT.servesDataset, ds))
+        g.add((service, DCTERMS.conformsTo, URIRef(conforms)))
+        if license is not None:
+            g.add((dist, DCTERMS.license, license))
+    return g
+
+
+def _slug(iri: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", iri.split("://", 1)[-1]).strip("-").lower()
+
+
+def write_void(graph: Graph, folder: Path) -> Path:
+    path = Path(folder) / VOID_FILE
+    write_durably(path, graph.serialize(format="turtle", encoding="utf-8"))
+    return path

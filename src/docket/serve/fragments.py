@@ -1,0 +1,186 @@
+"""Serve Triple Pattern Fragments at ``{base}fragments?subject=&predicate=&object=&page=``.
+
+Pages of 100 triples from the union of all graphs, with counts and Hydra controls
+(``docket.fragments``). Negotiated like the rest, but with the quad formats too: in TriG, N-Quads
+and JSON-LD the data sit in the default graph and the metadata in ``{page}#metadata``, which is
+what TPF clients (Comunica) prefer; Turtle, N-Triples and RDF/XML carry both together; HTML shows
+a form and the triples. ``?format=`` overrides Accept, as elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, render_template, request
+from werkzeug.datastructures import MIMEAccept
+
+from docket import formats
+from docket.fragments import (
+    PREFIXES,
+    Addresses,
+    Fragment,
+    Pattern,
+    PatternError,
+    as_quads,
+    as_triples,
+    select,
+    term_text,
+)
+from docket.serve.negotiate import HTML, HTML_MEDIA_TYPE
+from docket.store import StoreError
+from docket.store.oxigraph import ox_format
+from docket.uris import Minter
+
+bp = Blueprint("fragments", __name__)
+
+CACHE = "public, max-age=300"
+EXPOSED = "Link, ETag, Vary, Content-Location"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One representation of a fragment: format name, media type, whether it carries named graphs."""
+
+    name: str
+    media_type: str
+    quads: bool
+
+
+def _rdf(name: str) -> Offer:
+    f = formats.lookup(name)
+    # JSON-LD has named graphs, so the metadata can sit apart as in TriG.
+    return Offer(f.name, f.media_type, f.quads or f.name == "jsonld")
+
+
+# On equal quality the first wins, so */* and no Accept at all get Turtle, as everywhere else.
+OFFERS: tuple[Offer, ...] = (
+    _rdf("turtle"), Offer(HTML, HTML_MEDIA_TYPE, False), _rdf("trig"), _rdf("nquads"), _rdf("jsonld"),
+    _rdf("ntriples"), _rdf("rdfxml"),
+)
+_ALIASES = {"application/x-turtle": "turtle", "application/json": "jsonld", "application/xhtml+xml": HTML,
+            "text/plain": "ntriples"}
+_BY_NAME = {o.name: o for o in OFFERS}
+_MEDIA = [*(o.media_type for o in OFFERS), *_ALIASES]
+
+
+class NotAcceptable(Exception):
+    pass
+
+
+def choose(accept: MIMEAccept, format_parameter: str | None) -> tuple[Offer, str]:
+    """Pick (representation, media type to label it with) by ``?format=``, else Accept."""
+    if format_parameter:
+        key = format_parameter.strip().lower()
+        if key in (HTML, HTML_MEDIA_TYPE, "htm"):
+            return _BY_NAME[HTML], HTML_MEDIA_TYPE
+        try:
+            offer = _BY_NAME[formats.lookup(key).name]
+        except KeyError:
+            raise ValueError(f"unknown format {format_parameter!r}; use one of "
+                             f"{', '.join(o.name for o in OFFERS)}") from None
+        return offer, offer.media_type
+    if not accept:
+        return OFFERS[0], OFFERS[0].media_type
+    best = accept.best_match(_MEDIA)
+    if best is None:
+        raise NotAcceptable(", ".join(o.media_type for o in OFFERS))
+    offer = _BY_NAME[_ALIASES[best]] if best in _ALIASES else next(o for o in OFFERS if o.media_type == best)
+    return offer, best
+
+
+def minter() -> Minter:
+    return current_app.extensions["docket.minter"]
+
+
+def addresses(m: Minter) -> Addresses:
+    def link(pattern: Pattern, page: int | None) -> str:
+        texts = pattern.texts()
+        return m.fragments(texts.get("subject"), texts.get("predicate"), texts.get("object"), page)
+
+    return Addresses(m.fragments_dataset(), m.fragments_template(), link)
+
+
+def requested_url(m: Minter) -> str:
+    """Return the URL the client asked for, on the public host of the base URI: the page's own IRI."""
+    base = urlsplit(m.base)
+    query = request.query_string.decode("utf-8", "replace")
+    return f"{base.scheme}://{base.netloc}{request.path}" + (f"?{query}" if query else "")
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED
+    response.headers["Access-Control-Allow-Headers"] = "Accept, If-None-Match"
+    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    response.vary.add("Accept")
+    return response
+
+
+@bp.route("/fragments", methods=["GET"])
+def fragments() -> Response:
+    """Answer one page of a triple pattern fragment."""
+    m = minter()
+    try:
+        offer, media_type = choose(request.accept_mimetypes, request.args.get("format"))
+    except NotAcceptable as exc:
+        return _text(406, f"406 Not Acceptable: fragments are available as {exc}")
+    except ValueError as exc:
+        return _text(400, f"400 Bad Request: {exc}")
+    try:
+        pattern = Pattern.parse(request.args.get("subject"), request.args.get("predicate"),
+                                request.args.get("object"))
+    except PatternError as exc:
+        return _text(400, f"400 Bad Request: {exc}")
+    page_text = request.args.get("page", "1").strip() or "1"
+    if not page_text.isdigit() or int(page_text) < 1:
+        return _text(400, f"400 Bad Request: page must be a whole number from 1, not {page_text!r}")
+    try:
+        store = current_app.extensions["docket.store"].get()
+    except StoreError as exc:
+        return _text(503, f"503 Service Unavailable: {exc}")
+    fragment = select(store, pattern, int(page_text))
+    page_url = requested_url(m)
+    where = addresses(m)
+    if offer.name == HTML:
+        body = render_template("fragments.html", f=fragment, where=where, page_url=page_url,
+                               texts=pattern.texts(), term_text=term_text,
+                               term_link=lambda position, t: where.link(Pattern(**{position: t}), None),
+                               formats=[o for o in OFFERS if o.name != HTML],
+                               format_link=lambda name: _with_format(where, fragment, name))
+        response = Response(body, mimetype="text/html")
+    else:
+        response = Response(serialize(fragment, page_url, where, offer), content_type=_content_type(media_type))
+    response.headers["Cache-Control"] = CACHE
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def serialize(fragment: Fragment, page_url: str, where: Addresses, offer: Offer) -> bytes:
+    """Serialize a page: quads for formats with named graphs, triples for the rest."""
+    fmt = ox_format(offer.name)
+    if offer.quads:
+        return ox.serialize(as_quads(fragment, page_url, where), format=fmt,
+                            **({"prefixes": PREFIXES} if offer.name == "trig" else {}))
+    triples = as_triples(fragment, page_url, where)
+    if offer.name in ("turtle", "rdfxml"):
+        return ox.serialize(triples, format=fmt, prefixes=PREFIXES)
+    return ox.serialize(triples, format=fmt)
+
+
+def _with_format(where: Addresses, fragment: Fragment, name: str) -> str:
+    url = where.link(fragment.pattern, fragment.page if fragment.page > 1 else None)
+    return f"{url}{'&' if '?' in url else '?'}format={name}"
+
+
+def _content_type(media_type: str) -> str:
+    if media_type.startswith("text/") or media_type.endswith("json") or media_type in (
+            "application/n-triples", "application/n-quads", "application/trig", "application/rdf+xml"):
+        return f"{media_type}; charset=utf-8"
+    return media_type
+
+
+def _text(status: int, message: str) -> Response:
+    return Response(message + "\n", status=status, mimetype="text/plain")

@@ -1,0 +1,105 @@
+"""Give a request the published build it reads: the store, its manifest and the files beside it.
+
+Everything is taken from the build folder of the store the ``StoreHandle`` hands out (for a remote
+store, the local current build it was pushed from), so a request never mixes the store of one build
+with the manifest or search index of another. What is read from the folder is cached per build; a
+switch of builds simply yields a new ``Published``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+from docket.store import Manifest, StoreError, StoreLayout, TripleStore
+from docket.store.layout import MANIFEST
+
+SEARCH_INDEX = "search.sqlite"
+STATISTICS = "statistics.json"
+
+
+def parse_time(text: str | None) -> _dt.datetime | None:
+    """Read an ISO 8601 time or date from the manifest as an aware UTC datetime."""
+    if not text:
+        return None
+    try:
+        moment = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=_dt.timezone.utc)
+
+
+class Published:
+    """One published build as a request sees it."""
+
+    def __init__(self, store: TripleStore, folder: Path):
+        self.store = store
+        self.folder = folder
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        return Manifest.read(self.folder / MANIFEST)
+
+    @cached_property
+    def created(self) -> _dt.datetime | None:
+        return parse_time(self.manifest.created)
+
+    @property
+    def search_path(self) -> Path:
+        return self.folder / SEARCH_INDEX
+
+    @cached_property
+    def statistics(self) -> dict[str, Any] | None:
+        """Return the statistics the build computed (``docket.serve.stats``), or None if it did not."""
+        path = self.folder / STATISTICS
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def record_modified(self, record_id: str) -> _dt.datetime | None:
+        entry = self.manifest.records.get(record_id)
+        return parse_time(entry.modified) if entry else None
+
+
+_LOCK = threading.Lock()
+
+
+def build_folder(store: TripleStore, settings) -> Path:
+    """Return the folder of the build ``store`` belongs to.
+
+    The embedded store lives in its build folder; a remote store (``store_backend = remote``) was
+    pushed from the local current build, which keeps the manifest and the files beside it.
+    """
+    path = getattr(store, "path", None)
+    if path is not None:
+        return Path(path).parent
+    folder = StoreLayout(settings.store_dir).current()
+    if folder is None:
+        raise StoreError("no published build yet; run `docket build`")
+    return folder
+
+
+def published() -> Published:
+    """Return the current build for this request (raises ``StoreError`` before the first build).
+
+    The app keeps the ``Published`` of the store and build folder it last saw; a switch of builds
+    gives a new one (the old one goes with the requests still using it).
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    store: TripleStore = app.extensions["docket.store"].get()
+    folder = build_folder(store, app.extensions["docket.settings"])
+    found: Published | None = app.extensions.get("docket.published")
+    if found is None or found.store is not store or found.folder != folder:
+        with _LOCK:
+            found = app.extensions.get("docket.published")
+            if found is None or found.store is not store or found.folder != folder:
+                found = Published(store, folder)
+                app.extensions["docket.published"] = found
+    return found

@@ -1,0 +1,166 @@
+"""Dumps: written with every build, complete, checksummed, served with ranges and conditional requests."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+
+import pytest
+import pyoxigraph as ox
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from docket.harvest.dumps import read_dumps, write_dumps
+from docket.serve import create_app
+from docket.store import Manifest, open_current
+from docket.uris import Minter
+from harvest_helpers import ALL_IDS, rebuilt, store_path  # noqa: F401
+
+
+@pytest.fixture(scope="module")
+def folder(built_settings):
+    return store_path(built_settings)
+
+
+@pytest.fixture(scope="module")
+def client(built_settings):
+    return create_app(built_settings).test_client()
+
+
+def unzip(folder, name) -> bytes:
+    return gzip.decompress((folder / "dumps" / name).read_bytes())
+
+
+def test_every_build_writes_three_dumps_with_their_index(folder):
+    dumps = {d.name: d for d in read_dumps(folder)}
+    assert set(dumps) == {"docket.nt.gz", "docket.ttl.gz", "docket.nq.gz"}
+    manifest = Manifest.read(folder / "manifest.json")
+    for dump in dumps.values():
+        data = (folder / "dumps" / dump.name).read_bytes()
+        assert dump.bytes == len(data)
+        assert dump.sha256 == hashlib.sha256(data).hexdigest()
+        assert dump.modified == manifest.created
+        assert (folder / "dumps" / dump.name).stat().st_mtime == pytest.approx(
+            __import__("datetime").datetime.fromisoformat(manifest.created.replace("Z", "+00:00")).timestamp())
+
+
+def test_nquads_hold_the_store_with_its_named_graphs(folder, built_settings):
+    data = unzip(folder, "docket.nq.gz")
+    parsed = ox.Store()
+    parsed.load(data, format=ox.RdfFormat.N_QUADS)
+    with open_current(built_settings) as store:
+        assert len(parsed) == len(data.splitlines()) == store.count()
+        # Blank nodes get new labels when parsed; every other quad is the store's.
+        ground = [q for q in parsed if not isinstance(q.subject, ox.BlankNode)
+                  and not isinstance(q.object, ox.BlankNode)]
+        assert len(ground) > 1000 and all(quad in store.raw for quad in ground)
+        graphs = set(store.named_graphs())
+    parsed_graphs = {g.value for g in parsed.named_graphs()}
+    assert parsed_graphs == graphs
+    for rid in ALL_IDS:
+        assert f"http://example.org/graph/record/{rid}" in parsed_graphs
+    assert {"http://example.org/graph/authorities", "http://example.org/graph/build"} <= parsed_graphs
+    entry = {d.name: d for d in read_dumps(folder)}["docket.nq.gz"]
+    assert entry.statements == len(parsed)
+
+
+def test_ntriples_and_turtle_hold_the_same_union_graph(folder, built_settings):
+    nt = Graph().parse(data=unzip(folder, "docket.nt.gz"), format="nt")
+    ttl = Graph().parse(data=unzip(folder, "docket.ttl.gz"), format="turtle")
+    with open_current(built_settings) as store:
+        distinct = int(next(iter(store.query(
+            "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }")))["n"].value)
+    assert len(nt) == len(ttl) == distinct
+    assert isomorphic(nt, ttl)
+    assert {d.name: d for d in read_dumps(folder)}["docket.nt.gz"].statements == distinct
+    assert unzip(folder, "docket.ttl.gz").startswith(b"@prefix")
+
+
+def test_dumps_are_reproducible(folder, built_settings, tmp_path):
+    manifest = Manifest.read(folder / "manifest.json")
+    with open_current(built_settings) as store:
+        again = write_dumps(store, tmp_path, manifest, Minter.from_settings(built_settings))
+    assert [d.sha256 for d in again] == [d.sha256 for d in read_dumps(folder)]
+
+
+def test_download_a_dump(client, folder):
+    entry = {d.name: d for d in read_dumps(folder)}["docket.nt.gz"]
+    response = client.get("/dumps/docket.nt.gz", buffered=True)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/gzip"
+    assert response.data == (folder / "dumps" / "docket.nt.gz").read_bytes()
+    assert response.headers["ETag"] == f'"{entry.sha256}"'
+    assert response.headers["Last-Modified"] == entry.last_modified
+    assert response.headers["Accept-Ranges"] == "bytes"
+    assert response.headers["Repr-Digest"] == f"sha-256=:{base64.b64encode(bytes.fromhex(entry.sha256)).decode()}:"
+    assert "Content-Encoding" not in response.headers  # the gzip is the file, not a transfer coding
+
+
+def test_range_requests(client, folder):
+    data = (folder / "dumps" / "docket.nq.gz").read_bytes()
+    response = client.get("/dumps/docket.nq.gz", buffered=True, headers={"Range": "bytes=10-99"})
+    assert response.status_code == 206
+    assert response.data == data[10:100]
+    assert response.headers["Content-Range"] == f"bytes 10-99/{len(data)}"
+    tail = client.get("/dumps/docket.nq.gz", buffered=True, headers={"Range": "bytes=-20"})
+    assert tail.status_code == 206 and tail.data == data[-20:]
+    beyond = client.get("/dumps/docket.nq.gz", buffered=True, headers={"Range": f"bytes={len(data) + 10}-"})
+    assert beyond.status_code == 416
+
+
+def test_conditional_requests(client, folder):
+    entry = {d.name: d for d in read_dumps(folder)}["docket.ttl.gz"]
+
+    def status(**headers) -> int:
+        return client.get("/dumps/docket.ttl.gz", buffered=True, headers=headers).status_code
+
+    assert status(**{"If-None-Match": f'"{entry.sha256}"'}) == 304
+    assert status(**{"If-Modified-Since": entry.last_modified}) == 304
+    assert status(**{"If-Range": '"other"', "Range": "bytes=0-1"}) == 200  # a stale If-Range gets the whole file
+    assert status(**{"If-Range": f'"{entry.sha256}"', "Range": "bytes=0-1"}) == 206
+
+
+def test_dump_listing(client, folder):
+    response = client.get("/dumps/", buffered=True)
+    assert response.status_code == 200
+    listing = response.get_json()
+    by_name = {f["name"]: f for f in listing["files"]}
+    assert by_name["docket.nq.gz"]["media_type"] == "application/n-quads"
+    assert by_name["docket.nt.gz"]["url"] == "http://example.org/dumps/docket.nt.gz"
+    assert by_name["docket.ttl.gz"]["sha256"] == json.loads((folder / "dumps" / "index.json").read_text())[
+        "files"][1]["sha256"]
+    assert listing["license"] == "http://creativecommons.org/publicdomain/zero/1.0/"
+
+
+def test_unknown_dumps_are_not_found(client):
+    assert client.get("/dumps/index.json", buffered=True).status_code == 404
+    assert client.get("/dumps/../manifest.json", buffered=True).status_code == 404
+    assert client.get("/dumps/docket.rdf.gz", buffered=True).status_code == 404
+
+
+def test_a_rebuild_dumps_without_the_withdrawn_record(rebuilt):
+    folder = store_path(rebuilt.settings)
+    nq = unzip(folder, "docket.nq.gz").decode()
+    assert "<http://example.org/graph/record/ex-0003>" not in nq
+    assert "<http://example.org/graph/record/ex-0001>" in nq
+    assert "(revised)" in unzip(folder, "docket.nt.gz").decode()
+
+
+def test_a_failure_writing_the_files_publishes_nothing(tmp_path):
+    from conftest import make_settings
+    from docket.store import BuildWriter, StoreLayout
+
+    settings = make_settings(tmp_path)
+
+    def fail(folder, manifest):
+        (folder / "dumps").mkdir()
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        with BuildWriter(settings) as writer:
+            writer.commit(before_switch=fail)
+    layout = StoreLayout(settings.store_dir)
+    assert layout.current() is None
+    assert not any(layout.builds.iterdir())  # the unfinished build was removed
