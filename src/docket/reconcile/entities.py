@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rdflib import URIRef
 
+from docket.store.base import is_true
 from docket.mapping.authorities import Authorities, Authority
 from docket.mapping.reconcile import guess_agent_kind
 from docket.store.base import TripleStore
@@ -142,7 +143,7 @@ def _entity(uri: str, classes: set[str], values: dict[str, list], minter: Minter
              if isinstance(v, ox.Literal)]
     same_as = tuple(sorted(v.value for p in (OWL + "sameAs", SKOS + "exactMatch") for v in values.get(p, [])
                            if isinstance(v, ox.NamedNode)))
-    from_records = any(v.value == "true" for v in values.get(str(minter.ontology) + "unreconciled", []))
+    from_records = any(is_true(v) for v in values.get(str(minter.ontology) + "unreconciled", []))
     note = _pick_label(notes)
     authority = Authority(kind=kind, slug=slug, label=main.value, uri=URIRef(uri), lang=main.language or "en",
                           labels=other_preferred, alt=alt, same_as=same_as, note=note.value if note else None,

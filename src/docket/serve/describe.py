@@ -12,7 +12,7 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
-from docket.store.base import TripleStore
+from docket.store.base import TripleStore, is_true
 from docket.uris import Minter
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -139,7 +139,7 @@ def presence(store: TripleStore, uri: str) -> tuple[str | None, bool]:
 }} LIMIT 1""", union_default_graph=True)
     for row in rows:
         survivor = row["s"].value if row["s"] is not None else None
-        return survivor, row["present"] is not None and row["present"].value == "true"
+        return survivor, is_true(row["present"])
     return None, False
 
 

@@ -14,6 +14,7 @@ from typing import Any, Callable
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 
+from docket.store.base import is_true
 from docket.mapping import DATASET_DESCRIPTION, DATASET_TITLE
 from docket.serve import cite, negotiate
 from docket.serve.describe import DCT, RDF_TYPE, RDFS_LABEL, BacklinkPage, Description, ValidationStatus
@@ -230,7 +231,7 @@ def resource_view(desc: Description, m: Minter) -> dict[str, Any]:
         "other_labels": other_labels,
         "alt_labels": sorted(_texts(desc, uri, SKOS + "altLabel")),
         "comment": desc.value(uri, "http://www.w3.org/2000/01/rdf-schema#comment"),
-        "unreconciled": desc.value(uri, f"{m.ontology}unreconciled") == "true",
+        "unreconciled": is_true(desc.value(uri, f"{m.ontology}unreconciled")),
         "types": [{"uri": t, "label": desc.label(t) or local_name(t)} for t in desc.types(uri)],
         "properties": properties,
         "incoming": incoming,

@@ -10,6 +10,11 @@ from abc import ABC, abstractmethod
 from typing import Any, Iterator
 
 
+def is_true(term: Any) -> bool:
+    """Read an xsd:boolean from a query answer; Virtuoso writes booleans as 1 and 0."""
+    return term is not None and getattr(term, "value", term) in ("true", "1")
+
+
 class StoreError(RuntimeError):
     """The store is missing, unreadable, busy, or a build cannot be published."""
 
