@@ -4,7 +4,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test ingest bench clean
+# npm (optional): the SPARQL editor for the query page, and the JavaScript clients the tests drive.
+# Without npm both are skipped with a message: the query page keeps its plain form, those tests skip.
+ASSETS     := src/docket/serve/assets
+VENDOR     := src/docket/serve/static/vendor
+YASGUI     := $(ASSETS)/node_modules/@zazuko/yasgui/build
+JS_CLIENTS := tests/js
+
+.PHONY: serve test ingest bench clean assets js-clients
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +21,35 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-serve: $(STAMP)
+# YASGUI for /sparql, installed from the lock file and copied beside the site's own static files.
+$(VENDOR)/.installed: $(ASSETS)/package.json $(ASSETS)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	    echo "assets: npm not found; the SPARQL query page keeps its plain form (no editor)" >&2; \
+	elif (cd $(ASSETS) && npm ci --no-audit --no-fund --loglevel=error) \
+	    && mkdir -p $(VENDOR) && cp $(YASGUI)/yasgui.min.js $(YASGUI)/yasgui.min.css $(VENDOR)/; then \
+	    touch $@; \
+	else \
+	    echo "assets: npm ci failed; the SPARQL query page keeps its plain form (no editor)" >&2; \
+	fi
+
+assets: $(VENDOR)/.installed
+
+# Comunica for tests/test_comunica.py.
+$(JS_CLIENTS)/node_modules/.installed: $(JS_CLIENTS)/package.json $(JS_CLIENTS)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	    echo "js-clients: npm not found; the Comunica tests will skip" >&2; \
+	elif (cd $(JS_CLIENTS) && npm ci --no-audit --no-fund --loglevel=error); then \
+	    touch $@; \
+	else \
+	    echo "js-clients: npm ci failed; the Comunica tests will skip" >&2; \
+	fi
+
+js-clients: $(JS_CLIENTS)/node_modules/.installed
+
+serve: $(STAMP) assets
 	$(BIN)/docket serve
 
-test: $(STAMP)
+test: $(STAMP) assets js-clients
 	bash .ci/system-deps.sh
 	$(BIN)/python -m pytest
 
@@ -28,4 +60,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .hypothesis
+	rm -rf $(VENV) build .pytest_cache .hypothesis $(ASSETS)/node_modules $(VENDOR) $(JS_CLIENTS)/node_modules

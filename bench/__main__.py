@@ -1,4 +1,4 @@
-"""Run a benchmark: ``python -m bench [ingest|synthetic] [options]`` (default: ingest, 10,000 records)."""
+"""Run a benchmark: ``python -m bench [ingest|serving|synthetic] [options]`` (default: ingest, 10,000 records)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ def main(argv: list[str] | None = None) -> None:
     rest = args[1:] if args and not args[0].startswith("-") else args
     if command == "ingest":
         from bench.ingest import main as run
+    elif command == "serving":
+        from bench.serving import main as run
     elif command == "synthetic":
         from bench.synthetic import main as run
     else:
-        sys.exit(f"unknown benchmark {command!r}; choose ingest or synthetic")
+        sys.exit(f"unknown benchmark {command!r}; choose ingest, serving or synthetic")
     run(rest)
 
 

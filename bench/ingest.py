@@ -328,33 +328,36 @@ def run(count: int, engine: str, workers: int, reference: int | None, keep: Path
         settings = _settings(work, store_dir=work / "store-stages", validation_engine=engine,
                              validation_workers=workers)
         timings: list[Timing] = []
-        if not skip_whole:
-            timings.append(whole_build(work, records_dir, count, engine, workers))
-            _progress(timings[-1])
+        info = machine()
+
+        def done(t: Timing, last: bool = False) -> None:
+            timings.append(t)
+            _progress(t)
+            if write and not last:  # a long run leaves what it measured so far
+                base = next((x for x in timings if x.name.startswith("(c)")), None)
+                write_doc(section(count, timings, base or t, info,
+                                  ["*Incomplete: the run was still going when this was written.*"]), count)
+
         read, records = read_stage(records_dir, settings)
-        timings.append(read)
-        _progress(read)
-        timings.append(map_stage(records, settings, work / "records.pickle", work / "records.nq"))
-        _progress(timings[-1])
+        done(read)
+        done(map_stage(records, settings, work / "records.pickle", work / "records.nq"))
         del records
         validate, _held = validate_stage(work / "records.pickle", settings, engine, workers)
-        timings.append(validate)
-        _progress(validate)
-        timings.append(load_stage(work / "records.pickle", settings, count))
-        _progress(timings[-1])
+        done(validate)
+        done(load_stage(work / "records.pickle", settings, count))
         stage_sum = sum(t.seconds for t in timings if t.name.startswith("(b)"))
-        timings.append(Timing("(b) sum of the stages", stage_sum, count))
+        done(Timing("(b) sum of the stages", stage_sum, count))
         baseline = bulk_load_baseline(work / "records.nq", work / "bulk", count)
-        timings.append(baseline)
-        _progress(baseline)
+        done(baseline)
         limit = min(count, reference) if reference else count
         ref, _ = validate_stage(work / "records.pickle", settings, "pyshacl", workers, limit,
                                 label=f"(d) pySHACL alone ({workers} workers)")
         if limit < count:
             ref.note += f"; first {limit:,} records only"
-        timings.append(ref)
-        _progress(ref)
-        info = machine()
+        done(ref)
+        if not skip_whole:  # last: the longest step, and the one a user waits for
+            timings.insert(0, whole_build(work, records_dir, count, engine, workers))
+            _progress(timings[0])
         triples = sum(1 for _ in open(work / "records.nq", "rb"))
         notes = [
             f"{triples:,} triples ({triples / count:.0f} per record). Peak memory: (a) is the build's "

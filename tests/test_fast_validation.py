@@ -167,3 +167,40 @@ def test_validator_takes_the_engine_from_settings(settings, repo_root):
         assert v.engine.engine == "fast"
     with pytest.raises(ValueError, match="unknown validation engine"):
         Validator(repo_root / "shapes", engine="quick")
+
+
+# --- the report, written without rdflib -------------------------------------------------------------
+
+
+def plain_strings(graph: Graph) -> Graph:
+    """Write "x"^^xsd:string as "x": one RDF term, which rdflib alone tells apart."""
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    out = Graph()
+    for s, p, o in graph:
+        if isinstance(o, Literal) and o.datatype == XSD.string:
+            o = Literal(str(o))
+        out.add((s, p, o))
+    return out
+
+
+@pytest.mark.parametrize("fmt,rdflib_format", [("nt", "nt"), ("ttl", "turtle")])
+def test_report_written_quickly_is_the_same_graph_as_to_graph(engines, fmt, rdflib_format):
+    from rdflib.compare import isomorphic
+
+    from docket.uris import Minter
+    from docket.validate import ValidationReport
+
+    fast, _ = engines
+    report = ValidationReport(Minter(BASE))
+    # Not the ill-typed date: rdflib warns reading it back, and warnings are errors here.
+    for n, (without, extra) in enumerate(c for c in CASES[:14] if "02-30" not in c[1]):
+        report.add(fast.validate_record(f"r{n}", record_data(without, extra), f"fixture-{n}.ttl"))
+    report.errors.append('a "quoted"\nerror')
+    assert any(f.severity == VIOLATION for f in report.all_findings())
+    fast_graph = Graph().parse(data=report.to_rdf(fmt), format=rdflib_format)
+    assert len(fast_graph) > 50
+    assert isomorphic(plain_strings(fast_graph), plain_strings(report.to_graph()))
+    with pytest.raises(ValueError, match="unknown report format"):
+        report.to_rdf("xml")

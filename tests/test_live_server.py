@@ -22,6 +22,7 @@ from rdflib.namespace import DCTERMS, RDFS
 from werkzeug.serving import make_server
 
 from docket.serve import create_app
+from docket.serve.sparql import close_runner
 from servers import free_port
 from site_helpers import SEED_ID, build_site, site_settings
 
@@ -39,7 +40,8 @@ def live(tmp_path_factory):
     base = f"http://127.0.0.1:{port}/"
     settings = site_settings(tmp_path_factory.mktemp("live"), base=base)
     build_site(settings)
-    server = make_server("127.0.0.1", port, create_app(settings), threaded=True)
+    app = create_app(settings)
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -48,6 +50,7 @@ def live(tmp_path_factory):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        close_runner(app)  # the SPARQL workers, if a test queried /sparql
 
 
 @pytest.mark.parametrize("fmt", ["turtle", "xml", "json-ld", "nt"])

@@ -48,6 +48,10 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address the server binds to.")
     port: int = _setting(8080, "Port the server listens on.")
     workers: int = _setting(0, "Server worker processes; 0 means one per core.")
+    proxy_hops: int = _setting(
+        0, "Reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host are trusted "
+        "(werkzeug's ProxyFix); 0 trusts none. Set 1 behind one nginx, so limits see the client's address.",
+    )
     validation_workers: int = _setting(0, "Processes that validate records in parallel; 0 means one per core.")
     validation_engine: str = _setting(
         "fast",

@@ -140,6 +140,11 @@ def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bo
         outcome = build(result, settings, force=force, full=full)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # disk full, unwritable store folder: the unfinished build was dropped
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise click.ClickException(
+            f"the build could not be written under {settings.store_dir}: {exc.strerror or exc}{where}; "
+            "nothing was switched, the current build is still published") from None
     for line in outcome.report.lines():
         click.echo(line, err=True)
     click.echo(str(outcome.summary))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -54,14 +55,55 @@ def build_fingerprint(validator: Validator, context: Graph, settings: Settings) 
     return "sha256:" + h.hexdigest()
 
 
+class MapRecord:
+    """Map one record to (ID, N-Triples, source, problems) in whichever process runs it.
+
+    Sent to the validation workers, so mapping runs in parallel with validation instead of in the
+    process feeding them; each process builds its ``Mapper`` once, on first use.
+    """
+
+    _mappers: dict[Settings, Mapper] = {}
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def __call__(self, record: Record) -> tuple[str, bytes, str, list]:
+        mapper = self._mappers.get(self.settings)
+        if mapper is None:
+            mapper = self._mappers[self.settings] = Mapper(self.settings)
+        result = mapper.map(record)
+        return record.id, _nt(result.graph), str(record.source), result.problems
+
+
 def map_and_validate(
     records: Iterable[Record],
     mapper: Mapper,
     validator: Validator,
     report: ValidationReport,
-    on_result: Callable[[Record, MappingResult, bytes, bool], None],
+    on_result: Callable[[Record, MappingResult | None, bytes, bool], None],
+    keep_graphs: bool = False,
 ) -> None:
-    """Map each record, validate all in parallel, and hand each back with whether it conforms."""
+    """Map each record, validate all in parallel, and hand each back with whether it conforms.
+
+    Unless ``keep_graphs``, mapping runs in the validation workers and ``on_result`` gets no
+    ``MappingResult`` (None): only the N-Triples come back, not each record's rdflib graph.
+    """
+    if not keep_graphs:
+        pending: deque[Record] = deque()
+
+        def sent():
+            for record in records:
+                pending.append(record)
+                yield record
+
+        MapRecord._mappers.setdefault(mapper.settings, mapper)  # this process already has one
+        for checked, data, problems in validator.validate_prepared(sent(), MapRecord(mapper.settings)):
+            record = pending.popleft()
+            assert record.id == checked.record, "results come back in input order"
+            report.add(checked)
+            report.add_problems(problems, file=str(record.source), record=record.id)
+            on_result(record, None, data, checked.conforms)
+        return
     mapped: dict[str, tuple[Record, MappingResult, bytes]] = {}
 
     def items():
@@ -114,21 +156,22 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
                 else:
                     changed.append(record)
 
-            def publish(record: Record, result: MappingResult, data: bytes, conforms: bool) -> None:
+            def publish(record: Record, result: MappingResult | None, data: bytes, conforms: bool) -> None:
                 if conforms:
                     writer.add_record(record.id, data, hashes[record.id], source=str(record.source))
-                    published.append((record, result))
+                    if result is not None:  # only kept for after_records: each holds an rdflib graph
+                        published.append((record, result))
                 else:
                     writer.hold_back(record.id, "violates the shapes; see the validation report",
                                      source=str(record.source))
 
-            map_and_validate(changed, mapper, validator, report, publish)
+            map_and_validate(changed, mapper, validator, report, publish, keep_graphs=after_records is not None)
             carry_over_findings(report, writer, {r.id for r in ingested.records} - {r.id for r in changed})
             report.add_findings(validator.validate_context())
             writer.add_graph("authorities", authorities)
             writer.add_graph("ontology", ontology)
             report.add_findings(writer.check_dataset(validator, dataset_description(mapper.minter)))
-            writer.add_graph("validation", report.to_graph())
+            writer.add_graph("validation", report.to_rdf("nt"))  # not to_graph(): minutes at 100k records
             write_report_files(report, ingested, writer.path)
             if after_records is not None:
                 after_records(writer, published)
@@ -165,4 +208,4 @@ def write_report_files(report: ValidationReport, ingested: IngestResult, folder:
     data["ingest"] = ingested.to_report()
     (folder / "validation.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n",
                                             encoding="utf-8")
-    report.to_graph().serialize(destination=str(folder / "validation.ttl"), format="turtle")
+    (folder / "validation.ttl").write_bytes(report.to_rdf("ttl"))

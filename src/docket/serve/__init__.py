@@ -2,12 +2,14 @@
 
 One blueprint per interface (dereference, sparql, harvest, ...). The store is opened once per
 process through a ``StoreHandle``; each request asks the handle for the store, which reopens only
-when ``docket build`` or ``docket rollback`` has switched the current build.
+when ``docket build`` or ``docket rollback`` has switched the current build. Every answer drawn from
+a build names it in ``X-Docket-Build`` (the build folder's name), so caches, monitors and tests can
+tell which build a response came from.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from docket.config import Settings
@@ -26,7 +28,30 @@ def create_app(settings: Settings | None = None, handle: StoreHandle | None = No
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     _register_errors(app)
     _register_blueprints(app)
+
+    @app.after_request
+    def no_sniffing(response: Response) -> Response:
+        # Every answer, static files included, is to be read as the type it is labelled with.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    app.after_request(_name_build)
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
+
+
+BUILD_HEADER = "X-Docket-Build"
+
+
+def _name_build(response: Response) -> Response:
+    build = g.get("docket_build")
+    if build:
+        response.headers[BUILD_HEADER] = build
+    return response
 
 
 def _register_blueprints(app: Flask) -> None:

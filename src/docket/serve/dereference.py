@@ -33,7 +33,7 @@ CACHE_REDIRECT = "public, max-age=86400"
 CACHE_GONE = "public, max-age=86400"
 CACHE_MISSING = "public, max-age=300"
 PAGE_SIZE = 50
-EXPOSED = "Link, ETag, Last-Modified, Location, Content-Location, Vary"
+EXPOSED = "Link, ETag, Last-Modified, Location, Content-Location, Vary, X-Docket-Build"
 VOID_IN_DATASET = "http://rdfs.org/ns/void#inDataset"
 EDM_RIGHTS = "http://www.europeana.eu/schemas/edm/rights"
 LICENSE = describe.DCT + "license"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
+
+from flask import g, has_request_context
 
 from docket.config import Settings
 from docket.store import OxigraphStore, StoreError, StoreLayout, TripleStore
@@ -38,9 +41,13 @@ class StoreHandle:
             return None
 
     def get(self) -> TripleStore:
-        """Return the store of the current build; raise ``StoreError`` when there is none."""
+        """Return the store of the current build; raise ``StoreError`` when there is none.
+
+        Inside a request, the build handed out is noted (``g.docket_build``) so that the response
+        can name it in ``X-Docket-Build``.
+        """
         if self._target == "fixed" and self._store is not None:
-            return self._store
+            return self._note(self._store)
         target = self.current_build()
         if target is None:
             raise StoreError("no published build yet; run `docket build`")
@@ -52,4 +59,13 @@ class StoreHandle:
                         raise StoreError("no published build yet; run `docket build`")
                     self._store = OxigraphStore.open(self.layout.store_path(build), read_only=True)
                     self._target = target
-        return self._store
+        return self._note(self._store)
+
+    def _note(self, store: TripleStore) -> TripleStore:
+        if has_request_context():
+            # Named from the store itself: another thread may have switched ``self._store`` since.
+            # A remote store was pushed from the local current build, which names it.
+            path = getattr(store, "path", None)
+            build = Path(path).parent.name if path is not None else self.current_build()
+            g.docket_build = os.path.basename(build) if build else None
+        return store

@@ -23,6 +23,7 @@ import os
 import threading
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterator
 from urllib.parse import parse_qs
 
@@ -290,7 +291,11 @@ def _service(settings: Settings) -> Response:
         raise ProtocolError(406, str(exc)) from None
     if choice.representation.is_html:
         response = Response(render_template("sparql.html", examples=examples(settings), endpoint=request.base_url,
-                                            settings=settings), content_type="text/html; charset=utf-8")
+                                            settings=settings, editor=editor_installed()),
+                            content_type="text/html; charset=utf-8")
+        response.headers["Content-Security-Policy"] = QUERY_PAGE_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer-when-downgrade"
     else:
         # The build's manifest knows the dataset-wide graphs and the size without asking the store.
         graphs: list[str] = []
@@ -310,6 +315,23 @@ def _service(settings: Settings) -> Response:
     response.headers["Vary"] = "Accept"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+# The query page's editor (YASGUI) is copied here by `make assets` from its npm package; it is not
+# committed. Without it the page is the plain form, which works without JavaScript anyway.
+VENDOR = Path(__file__).with_name("static") / "vendor"
+EDITOR_FILES = ("yasgui.min.js", "yasgui.min.css")
+
+# Scripts, styles and queries from this server only; YASGUI's calls to other hosts (vocabulary
+# look-ups for autocompletion) are switched off by the page and refused here besides.
+QUERY_PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                     "img-src 'self' data:; font-src 'self'; form-action 'self'; base-uri 'none'; "
+                     "frame-ancestors 'none'")
+
+
+def editor_installed() -> bool:
+    """Tell whether the SPARQL editor's files are in ``static/vendor``."""
+    return all((VENDOR / name).is_file() for name in EDITOR_FILES)
 
 
 def examples(settings: Settings) -> list[tuple[str, str, str]]:

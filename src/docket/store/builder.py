@@ -79,6 +79,30 @@ def triples_hash(ntriples: bytes) -> str:
     return "sha256:" + hashlib.sha256(b"\n".join(lines)).hexdigest()
 
 
+def _as_nquads(text: bytes, graph: ox.NamedNode, blank_nodes: bool = False) -> bytes | None:
+    """Put every triple of line-per-triple N-Triples into ``graph`` as N-Quads; None if not that simple.
+
+    Records are loaded many to one bulk load, in which equal blank node labels are one node: text with
+    blank nodes is refused unless ``blank_nodes`` (the caller loads it on its own).
+    """
+    if not blank_nodes and b"_:" in text:
+        return None
+    suffix = b" <" + graph.value.encode() + b"> .\n"
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line[:1] == b"#" or line[-1:] != b".":
+            return None
+        out.append(line[:-1].rstrip() + suffix)
+    return b"".join(out)
+
+
+def _unreadable(record_id: str, source: str | None, exc: Exception) -> ValueError:
+    return ValueError(f"record {record_id} ({source or 'unknown source'}): its N-Triples cannot be read: {exc}")
+
+
 def _to_ntriples(data: str | bytes | Graph) -> bytes:
     if isinstance(data, Graph):
         return data.serialize(format="nt", encoding="utf-8")
@@ -147,6 +171,8 @@ class BuildWriter:
         self._withdrawals: dict[str, Tombstone] = {}
         self._graphs: dict[str, int] = {}
         self._buffer: list[ox.Quad] = []
+        self._text: list[tuple[str, str | None, bytes]] = []  # (record, source, its N-Quads)
+        self._buffered = 0
         self._finished = False
         self._tombstones: dict[str, Tombstone] | None = None
 
@@ -187,16 +213,27 @@ class BuildWriter:
             raise ValueError(f"record {record_id} was already given to this build")
         graph = ox.NamedNode(str(self.minter.record_graph(record_id)))
         text = _to_ntriples(data)
-        try:
-            quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in ox.parse(text, format=NT)]
-        except SyntaxError as exc:
-            where = source or "unknown source"
-            raise ValueError(f"record {record_id} ({where}): its N-Triples cannot be read: {exc}") from exc
+        nquads = _as_nquads(text, graph)
+        if nquads is None:  # not one triple per line: let the parser read it
+            try:
+                quads = [ox.Quad(q.subject, q.predicate, q.object, graph)
+                         for q in ox.parse(text, format=NT, rename_blank_nodes=True)]  # each record's own
+            except SyntaxError as exc:
+                raise _unreadable(record_id, source, exc) from exc
+            count = len(quads)
+        else:
+            count = nquads.count(b"\n")
         if record_id in self._inherited:
             self._drop_graph(graph)
             self._inherited.discard(record_id)
-        self._buffer.extend(quads)
-        if len(self._buffer) >= _FLUSH_QUADS:
+        if nquads is None:
+            self._buffer.extend(quads)
+            self._buffered += count
+        else:
+            # As text, parsed once by Oxigraph's bulk loader: no Python object per triple.
+            self._text.append((record_id, source, nquads))
+            self._buffered += count
+        if self._buffered >= _FLUSH_QUADS:
             self._flush()
         data_hash = triples_hash(text)
         before = self.previous.records.get(record_id) if self.previous else None
@@ -208,8 +245,8 @@ class BuildWriter:
         else:
             modified = iso(self.now)
             (self._changed if before is not None else self._new).append(record_id)
-        self._records[record_id] = RecordEntry(content_hash, modified, source, len(quads), data_hash)
-        return len(quads)
+        self._records[record_id] = RecordEntry(content_hash, modified, source, count, data_hash)
+        return count
 
     def hold_back(self, record_id: str, reason: str, source: str | None = None) -> None:
         """Leave ``record_id`` out of this build (it failed validation); it is not withdrawn.
@@ -276,12 +313,25 @@ class BuildWriter:
         if name in RESERVED_GRAPHS:
             raise ValueError(f"graph {name!r} is written by the build itself")
         graph = ox.NamedNode(str(self.minter.graph(name)))
-        quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in ox.parse(_to_ntriples(data), format=NT)]
+        text = _to_ntriples(data)
+        nquads = _as_nquads(text, graph, blank_nodes=True)
         self._flush()
         self._drop_graph(graph)
-        self._buffer.extend(quads)
-        self._graphs[name] = len(quads)
-        return len(quads)
+        if nquads is None:
+            quads = [ox.Quad(q.subject, q.predicate, q.object, graph)
+                     for q in ox.parse(text, format=NT, rename_blank_nodes=True)]
+            self._buffer.extend(quads)
+            count = len(quads)
+        else:
+            # Loaded alone, so its blank nodes are its own (the bulk loader renames them per load).
+            # The validation report of 100,000 records is millions of triples: no Python object each.
+            try:
+                self._open_store().bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+            except SyntaxError as exc:
+                raise ValueError(f"graph {name}: its N-Triples cannot be read: {exc}") from exc
+            count = nquads.count(b"\n")
+        self._graphs[name] = count
+        return count
 
     # --- publishing -------------------------------------------------------------------------------
 
@@ -368,6 +418,7 @@ class BuildWriter:
         self._finished = True
         self._store = None
         self._buffer.clear()
+        self._text.clear()
         shutil.rmtree(self.path, ignore_errors=True)
         self._release()
 
@@ -390,9 +441,23 @@ class BuildWriter:
         return self._store
 
     def _flush(self) -> None:
+        store = self._open_store()
+        if self._text:
+            text, self._text = self._text, []
+            try:
+                store.bulk_load(b"".join(chunk for _, _, chunk in text), format=ox.RdfFormat.N_QUADS)
+            except SyntaxError as exc:
+                for record_id, source, chunk in text:  # name the record that cannot be read
+                    try:
+                        for _ in ox.parse(chunk, format=ox.RdfFormat.N_QUADS):
+                            pass
+                    except SyntaxError as bad:
+                        raise _unreadable(record_id, source, bad) from bad
+                raise StoreError(f"build {self.path.name}: records cannot be loaded: {exc}") from exc
         if self._buffer:
-            self._open_store().bulk_extend(self._buffer)
+            store.bulk_extend(self._buffer)
             self._buffer = []
+        self._buffered = 0
 
     def _drop_graph(self, graph: ox.NamedNode) -> None:
         store = self._open_store()

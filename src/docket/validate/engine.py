@@ -13,6 +13,7 @@ once, on their own (``Engine.validate_context``).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Iterable
 
 import pyoxigraph as ox
@@ -204,7 +205,7 @@ class Engine:
         finding = to_finding(result, data, _english_first)
         field = (self._field_by_shape.get(finding.shape) or self._field_by_path.get(finding.path)
                  or local_name(finding.path))
-        return Finding(**{**finding.__dict__, "field": field})
+        return dataclasses.replace(finding, field=field)
 
     def _finding(self, report: Graph, node: Node, store: ox.Store) -> Finding:
         shape = report.value(node, SH.sourceShape)

@@ -12,7 +12,7 @@ import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from rdflib import Graph, URIRef
 
@@ -23,6 +23,7 @@ from docket.validate.report import Finding, RecordResult
 from docket.validate.shapes import ShapeSource
 
 Item = tuple[str, "str | bytes | Graph", "str | None"]  # (record ID, its triples, source file)
+Prepared = tuple[str, bytes, "str | None", Any]  # (record ID, its N-Triples, source file, anything else)
 
 _ENGINE: Engine | None = None  # one per worker process
 
@@ -35,6 +36,15 @@ def _init_worker(shapes: ShapeSource, context: bytes, engine: str) -> None:
 def _validate_batch(batch: list[tuple[str, bytes, str | None]]) -> list[RecordResult]:
     assert _ENGINE is not None, "worker started without its initializer"
     return [_ENGINE.validate_record(record, data, source) for record, data, source in batch]
+
+
+def _prepare_batch(prepare: Callable[[Any], Prepared], batch: list[Any]) -> list[tuple[RecordResult, bytes, Any]]:
+    assert _ENGINE is not None, "worker started without its initializer"
+    out = []
+    for item in batch:
+        record, data, source, extra = prepare(item)
+        out.append((_ENGINE.validate_record(record, data, source), data, extra))
+    return out
 
 
 class Validator:
@@ -113,6 +123,38 @@ class Validator:
             pending.append(pool.submit(_validate_batch, batch))
             while len(pending) >= limit:
                 yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+    def validate_prepared(self, items: Iterable[Any],
+                          prepare: Callable[[Any], Prepared]) -> Iterator[tuple[RecordResult, bytes, Any]]:
+        """Turn each item into a record's triples with ``prepare`` and validate it, both in the workers.
+
+        ``prepare(item)`` returns (record ID, N-Triples bytes, source, extra); it must be picklable
+        (a module-level function or an instance of a module-level class), as must the items. Yields
+        (result, N-Triples, extra) in input order. This lets the expensive step before validation
+        (mapping a record to RDF) run in parallel too, instead of in the one process feeding workers.
+        """
+        items = iter(items)
+        head = list(itertools.islice(items, self.batch_size * self.workers))
+        if self.workers <= 1 or len(head) < self.batch_size * self.workers:
+            for item in itertools.chain(head, items):
+                record, data, source, extra = prepare(item)
+                yield self.engine.validate_record(record, data, source), data, extra
+            return
+        pool = self._start()
+        pending: deque[Future] = deque()
+        limit = self.workers * 4
+        batch: list[Any] = []
+        for item in itertools.chain(head, items):
+            batch.append(item)
+            if len(batch) >= self.batch_size:
+                pending.append(pool.submit(_prepare_batch, prepare, batch))
+                batch = []
+            while len(pending) >= limit:
+                yield from pending.popleft().result()
+        if batch:
+            pending.append(pool.submit(_prepare_batch, prepare, batch))
         while pending:
             yield from pending.popleft().result()
 

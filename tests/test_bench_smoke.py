@@ -1,0 +1,89 @@
+"""The serving benchmark runs end to end at a tiny size and writes its section without touching others.
+
+No figure is asserted (the machine is shared); only that every table is there and filled in.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bench import serving
+from servers import oxigraph_binary
+
+OTHER = "## Ingest benchmark: 10,000 synthetic records\n\nSome figures | 1 | 2 |\n"
+
+
+def test_write_doc_replaces_only_its_own_section(tmp_path):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\nIntro.\n\n" + OTHER, encoding="utf-8")
+    serving.write_doc("## Serving benchmark: 50 synthetic records\n\nfirst\n", doc)
+    serving.write_doc("## Serving benchmark: 9 synthetic records\n\nother size\n", doc)
+    serving.write_doc("## Serving benchmark: 50 synthetic records\n\nsecond\n", doc)
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks\n\nIntro.\n")
+    assert OTHER in text
+    assert "second" in text and "first" not in text and "other size" in text
+    assert text.count("## Serving benchmark: 50 synthetic records") == 1
+
+
+def test_load_counts_requests_and_errors_against_a_real_server(tmp_path):
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            status = 200 if self.path == "/ok" else 404
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"hi")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        requests = [serving.Request("/ok", "text/plain"), serving.Request("/missing", "text/plain")]
+        load = serving.run_load(port, requests, clients=2, duration=30, cap=40)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert load.count == 20 and load.errors == 20 and load.statuses == {404: 20}
+    assert load.rate > 0 and 0 < load.pct(50) <= load.pct(95) <= load.pct(99)
+
+
+@pytest.mark.slow
+def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_tables(tmp_path, capsys):
+    if oxigraph_binary() is None:
+        pytest.skip("the `oxigraph` server program is not installed (pip install oxigraph)")
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n" + OTHER, encoding="utf-8")
+    serving.main(["--records", "50", "--clients", "1", "--duration", "0.3", "--max-requests", "20", "--rounds", "2",
+                  "--cold-starts", "1", "--doc", str(doc)])
+    printed = capsys.readouterr().out
+    text = doc.read_text(encoding="utf-8")
+    assert OTHER in text
+    assert "## Serving benchmark: 50 synthetic records" in printed and printed.strip() in text
+    for heading in ("### (a) Dereference a record as Turtle", "### (b) A record's HTML page (Docket only)",
+                    "### (c) SPARQL query mix", "### Memory and cold start"):
+        assert heading in text
+    number = r"[\d,]+(?:\.\d+)?"
+    # a row per client count: throughputs, a ratio, three latencies each, no errors
+    rows = re.findall(rf"^\| 1 \| (?:[a-z ]+ \| )?({number}) \| ({number}) \| ({number})× \| .* \| 0 / 0 \|$",
+                      text, re.M)
+    assert len(rows) == 3  # dereference, the query mix repeated and all new
+    assert all(float(v.replace(",", "")) > 0 for row in rows for v in row)
+    for query in ("describe a record", "records by sender", "count per year", "date range", "2-hop join",
+                  "text filter"):
+        assert re.search(rf"^\| {query} \| {number} \| {number} \| {number}× \|", text, re.M), query
+    assert re.search(rf"^\| peak RSS \(MB\) \| {number} \| {number} \|", text, re.M)
+    assert re.search(r"^\| cold start to first dereference \(s\) \| \d+\.\d+ \| \d+\.\d+ \|", text, re.M)
+    assert "AMD" in text or "Intel" in text or "cores" in text
+    assert "Differences in answers" not in text  # both servers answered every SELECT alike
