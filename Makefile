@@ -56,8 +56,11 @@ test: $(STAMP) assets js-clients
 ingest: $(STAMP)
 	$(BIN)/docket ingest data/records
 
+# Both benchmarks at 10,000 synthetic records; RECORDS=100000 (or 1000000) for the larger runs.
+RECORDS ?= 10000
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench ingest --records $(RECORDS)
+	$(BIN)/python -m bench serving --records $(RECORDS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis $(ASSETS)/node_modules $(VENDOR) $(JS_CLIENTS)/node_modules
