@@ -191,8 +191,13 @@ def record_response(pub: Published, m: Minter, record_id: str, uri: str, choice:
 
 def resource_response(pub: Published, m: Minter, uri: str, choice: Choice,
                       extension: Representation | None, page: int) -> Response:
-    desc = describe.describe_resource(pub.store, m, uri)
-    links = describe.backlinks(pub.store, uri, page, page_size())
+    # The build's index names the graphs describing the resource and counts its backlinks, so neither
+    # reads the thousands of copies a popular topic or agent has in the record graphs.
+    entry = pub.resource_index.lookup(uri)
+    desc = describe.describe_resource(pub.store, m, uri, entry.graphs if entry else None)
+    size = page_size()
+    ranked = pub.resource_index.backlink_page(entry, page, size) if entry else None
+    links = describe.backlinks(pub.store, uri, page, size, entry.backlinks if entry else None, ranked)
     if links.page > links.pages:
         return not_found(uri)
     doc = m.description(uri)

@@ -1,8 +1,11 @@
 """Query the store for what a description holds: own triples, labels of what they link, backlinks.
 
 One CONSTRUCT per description (the benchmark compares it with a bare Oxigraph server answering the
-same query), one SELECT per page of backlinks plus one COUNT. Results are pyoxigraph terms, turned
-into a serialization by pyoxigraph without a detour through rdflib.
+same query), one SELECT per page of backlinks for the page's records. Which graphs describe a
+resource, how many records point at it and which are on a page come from the build's resource index
+(``resource_index``); a build without one asks the store (a COUNT and a sort of every pointing
+record). Results are pyoxigraph terms, turned into a serialization by pyoxigraph without a detour
+through rdflib.
 """
 
 from __future__ import annotations
@@ -64,15 +67,36 @@ WHERE {{
 }}"""
 
 
-def resource_query(uri: str, authorities: str) -> str:
-    """Return the CONSTRUCT for any other resource: what is said of it anywhere, labels, and the
-    authority entries that point at it (narrower concepts, places within, members of a scheme)."""
+def resource_query(uri: str, authorities: str, graphs: Iterable[str] | None = None,
+                   ontology: str | None = None) -> str:
+    """Return the CONSTRUCT for any other resource: what is said of it, labels of what it links, and
+    the authority entries that point at it (narrower concepts, places within, members of a scheme).
+
+    ``graphs`` are the graphs that hold what is said of it (the build's resource index knows them):
+    the query then reads those, the authorities and the ontology only, never the union, where a
+    topic or an unreconciled agent is repeated in every record graph that mentions it (thousands of
+    copies at 10,000 records). Without ``graphs`` (a build made before the index) it asks the union.
+    """
     r = iri(uri)
-    return PREFIXES + f"""CONSTRUCT {{ {r} ?p ?o . ?t rdfs:label ?l . ?in ?q {r} . ?in rdfs:label ?il }}
+    incoming = f"GRAPH {iri(authorities)} {{ ?in ?q {r} . ?in rdfs:label ?il }}"
+    construct = f"CONSTRUCT {{ {r} ?p ?o . ?t rdfs:label ?l . ?in ?q {r} . ?in rdfs:label ?il }}"
+    if graphs is None:
+        return PREFIXES + f"""{construct}
 WHERE {{
   {{ {r} ?p ?o }}
   UNION {{ {{ SELECT DISTINCT ?t WHERE {{ {r} ?y ?t FILTER(isIRI(?t)) }} }} ?t rdfs:label ?l }}
-  UNION {{ GRAPH {iri(authorities)} {{ ?in ?q {r} . ?in rdfs:label ?il }} }}
+  UNION {{ {incoming} }}
+}}"""
+    own = list(dict.fromkeys([authorities, *graphs]))
+    own_values = "VALUES ?g { " + " ".join(iri(g) for g in own) + " }"
+    labelled = dict.fromkeys([*own, *([ontology] if ontology else [])])
+    label_values = "VALUES ?lg { " + " ".join(iri(g) for g in labelled) + " }"
+    return PREFIXES + f"""{construct}
+WHERE {{
+  {{ {own_values} GRAPH ?g {{ {r} ?p ?o }} }}
+  UNION {{ {{ SELECT DISTINCT ?t WHERE {{ {own_values} GRAPH ?g {{ {r} ?y ?t FILTER(isIRI(?t)) }} }} }}
+          {label_values} GRAPH ?lg {{ ?t rdfs:label ?l }} }}
+  UNION {{ {incoming} }}
 }}"""
 
 
@@ -130,9 +154,14 @@ def describe_record(store: TripleStore, minter: Minter, record_id: str) -> Descr
     return Description(str(minter.record(record_id)), list(triples))
 
 
-def describe_resource(store: TripleStore, minter: Minter, uri: str) -> Description:
-    """Describe an agent, place, event, topic, type, collection, scheme or the dataset."""
-    triples = store.query(resource_query(uri, str(minter.graph("authorities"))), union_default_graph=True)
+def describe_resource(store: TripleStore, minter: Minter, uri: str,
+                      graphs: Iterable[str] | None = None) -> Description:
+    """Describe an agent, place, event, topic, type, collection, scheme or the dataset.
+
+    ``graphs``: the graphs holding what is said of ``uri`` (``ResourceIndex``), None to ask the union.
+    """
+    query = resource_query(uri, str(minter.graph("authorities")), graphs, str(minter.graph("ontology")))
+    triples = store.query(query, union_default_graph=True)
     return Description(uri, list(triples))
 
 
@@ -208,32 +237,61 @@ _BACKLINK_PATTERN = """GRAPH ?g {{ ?x ?p {r} . ?rec a rico:Record .
 
 
 def count_backlinks(store: TripleStore, uri: str) -> int:
+    """Count the records pointing at ``uri`` (reads every one: the build's resource index knows it cheaper)."""
     pattern = _BACKLINK_PATTERN.format(r=iri(uri))
     rows = store.query(PREFIXES + f"SELECT (COUNT(DISTINCT ?rec) AS ?n) WHERE {{ {pattern} }}")
     return int(next(iter(rows))["n"].value)
 
 
-def backlinks(store: TripleStore, uri: str, page: int = 1, size: int = 50) -> BacklinkPage:
-    """Return page ``page`` (1-based) of the records linking ``uri``, by date then URI."""
-    total = count_backlinks(store, uri)
+def backlinks(store: TripleStore, uri: str, page: int = 1, size: int = 50, total: int | None = None,
+              ranked: list[tuple[str, str]] | None = None) -> BacklinkPage:
+    """Return page ``page`` (1-based) of the records linking ``uri``, undated first, then by date and URI.
+
+    ``total`` and ``ranked`` (the page's records and their graphs, in order) come from the build's
+    resource index when it has one; without, they are asked of the store, which then sorts every
+    record pointing at ``uri`` (near a second at 10,000 records for a popular agent). Title, date,
+    links and roles are read for the page's records only, each in its own graph.
+    """
+    if total is None:
+        total = count_backlinks(store, uri)
     page = max(1, page)
+    if total == 0:
+        return BacklinkPage(uri, total, page, size, [])
     pattern = _BACKLINK_PATTERN.format(r=iri(uri))
+    if ranked is None:
+        ranked = _rank_backlinks(store, pattern, page, size)
+    if not ranked:
+        return BacklinkPage(uri, total, page, size, [])
+    values = " ".join(f"({iri(rec)} {iri(graph)})" for rec, graph in ranked)
     query = PREFIXES + f"""SELECT ?rec (SAMPLE(?t) AS ?title) (SAMPLE(?d) AS ?date)
   (GROUP_CONCAT(DISTINCT CONCAT(STR(?x), " ", STR(?p)); separator="\\n") AS ?links)
   (GROUP_CONCAT(DISTINCT COALESCE(STR(?role), ""); separator=" ") AS ?roles)
 WHERE {{
+  VALUES (?rec ?g) {{ {values} }}
   {pattern}
   GRAPH ?g {{ ?rec dcterms:title ?t }}
   OPTIONAL {{ GRAPH ?g {{ ?rec dcterms:date ?d }} }}
   OPTIONAL {{ GRAPH ?g {{ ?x sem:roleType|prov:hadRole ?role }} }}
 }}
-GROUP BY ?rec ORDER BY STR(SAMPLE(?d)) ?rec LIMIT {int(size)} OFFSET {(page - 1) * int(size)}"""
-    items = []
+GROUP BY ?rec"""
+    found = {}
     for row in store.query(query):
         links = [tuple(line.split(" ", 1)) for line in row["links"].value.split("\n") if " " in line]
         roles = row["roles"].value.split() if row["roles"] is not None else []
-        items.append(Backlink(row["rec"].value, row["title"].value, row["date"], links, roles))  # type: ignore[arg-type]
-    return BacklinkPage(uri, total, page, size, items)
+        rec = row["rec"].value
+        found[rec] = Backlink(rec, row["title"].value, row["date"], links, roles)  # type: ignore[arg-type]
+    return BacklinkPage(uri, total, page, size, [found[rec] for rec, _ in ranked if rec in found])
+
+
+def _rank_backlinks(store: TripleStore, pattern: str, page: int, size: int) -> list[tuple[str, str]]:
+    """Return (record, graph) of one page of the titled records matching ``pattern``, in page order."""
+    query = PREFIXES + f"""SELECT ?rec (MIN(STR(?g)) AS ?graph) WHERE {{
+  {pattern}
+  FILTER EXISTS {{ GRAPH ?g {{ ?rec dcterms:title ?t }} }}
+  OPTIONAL {{ GRAPH ?g {{ ?rec dcterms:date ?d }} }}
+}}
+GROUP BY ?rec ORDER BY MIN(STR(?d)) ?rec LIMIT {int(size)} OFFSET {(page - 1) * int(size)}"""
+    return [(row["rec"].value, row["graph"].value) for row in store.query(query)]
 
 
 def backlink_triples(page: BacklinkPage, collection: str, view: str, page_url) -> Iterable[ox.Triple]:

@@ -22,6 +22,7 @@ from docket.store.layout import MANIFEST
 
 SEARCH_INDEX = "search.sqlite"
 STATISTICS = "statistics.json"
+RESOURCE_INDEX = "resources.sqlite"
 
 
 def parse_time(text: str | None) -> _dt.datetime | None:
@@ -62,6 +63,13 @@ class Published:
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+
+    @cached_property
+    def resource_index(self):
+        """Return the build's ``ResourceIndex`` (``docket.serve.resource_index``); unavailable in older builds."""
+        from docket.serve.resource_index import ResourceIndex
+
+        return ResourceIndex(self.folder / RESOURCE_INDEX)
 
     def record_modified(self, record_id: str) -> _dt.datetime | None:
         entry = self.manifest.records.get(record_id)

@@ -220,6 +220,11 @@ def _one_query(queries: list[str], allow_none: bool = False) -> str | None:
 def _dataset(params: MultiDict) -> tuple[list[str], list[str]] | None:
     default = [g for g in params.getlist("default-graph-uri") if g]
     named = [g for g in params.getlist("named-graph-uri") if g]
+    for name, graphs in (("default-graph-uri", default), ("named-graph-uri", named)):
+        for graph in graphs:
+            # The engine refuses such a name with an error the client would see as a 500.
+            if any(c in graph for c in '<>"{}|^`\\ \n\r\t') or ":" not in graph:
+                raise ProtocolError(400, f"{name} is not an IRI: {graph[:200]!r}")
     return (default, named) if default or named else None
 
 

@@ -90,12 +90,13 @@ def build_statistics(store, path: Path) -> dict[str, Any]:
 
 
 def write_site_files(folder: Path) -> dict[str, Any]:
-    """Write the search index and the statistics of the build in ``folder`` (its store complete and closed).
+    """Write the search index, resource index and statistics of the build in ``folder`` (its store complete, closed).
 
     Meant for ``BuildWriter.commit(before_switch=...)``: the files then publish with the build, and
     the server never sees a build without them. Returns the statistics.
     """
-    from docket.serve.published import SEARCH_INDEX, STATISTICS
+    from docket.serve.published import RESOURCE_INDEX, SEARCH_INDEX, STATISTICS
+    from docket.serve.resource_index import build_resource_index
     from docket.serve.search import build_search_index
     from docket.store import OxigraphStore
     from docket.store.layout import OXIGRAPH
@@ -103,4 +104,5 @@ def write_site_files(folder: Path) -> dict[str, Any]:
     folder = Path(folder)
     with OxigraphStore.open(folder / OXIGRAPH, read_only=True) as store:
         build_search_index(store, folder / SEARCH_INDEX)
+        build_resource_index(store, folder / RESOURCE_INDEX)
         return build_statistics(store, folder / STATISTICS)
