@@ -25,18 +25,7 @@ def seed_path() -> Path:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings reading the repository's data but writing the registry and store under tmp_path."""
-    return Settings.load(
-        env={},
-        base_uri="http://example.org/",
-        data_dir=ROOT / "data",
-        records_dir=ROOT / "data" / "records",
-        registry_path=tmp_path / "id-registry.json",
-        authorities_dir=ROOT / "data" / "authorities",
-        rights_table=ROOT / "data" / "rights.csv",
-        ontology_dir=ROOT / "ontology",
-        shapes_dir=ROOT / "shapes",
-        store_dir=tmp_path / "store",
-    )
+    return make_settings(tmp_path)
 
 
 def make_settings(root: Path, **overrides) -> Settings:

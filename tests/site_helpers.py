@@ -14,6 +14,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS
 
 from bench.synthetic import generate
+from conftest import make_settings
 from docket.config import Settings
 from docket.ingest import ingest
 from docket.mapping import Mapper
@@ -42,18 +43,7 @@ VALIDATION = f"""
 
 
 def site_settings(root: Path, base: str = BASE) -> Settings:
-    return Settings.load(
-        env={},
-        base_uri=base,
-        data_dir=ROOT / "data",
-        records_dir=ROOT / "data" / "records",
-        registry_path=root / "id-registry.json",
-        authorities_dir=ROOT / "data" / "authorities",
-        rights_table=ROOT / "data" / "rights.csv",
-        ontology_dir=ROOT / "ontology",
-        shapes_dir=ROOT / "shapes",
-        store_dir=root / "store",
-    )
+    return make_settings(root, base_uri=base, validation_workers=0)
 
 
 def build_site(settings: Settings) -> Path:

@@ -15,6 +15,7 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
+from docket.serve.paging import Paged
 from docket.store.base import TripleStore, is_true
 from docket.uris import Minter
 
@@ -206,7 +207,7 @@ class Backlink:
 
 
 @dataclass
-class BacklinkPage:
+class BacklinkPage(Paged):
     """One page of the records pointing at a resource, ordered by date."""
 
     resource: str
@@ -214,18 +215,6 @@ class BacklinkPage:
     page: int
     size: int
     items: list[Backlink]
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def next(self) -> int | None:
-        return self.page + 1 if self.page < self.pages else None
-
-    @property
-    def previous(self) -> int | None:
-        return self.page - 1 if self.page > 1 else None
 
     @property
     def first_index(self) -> int:

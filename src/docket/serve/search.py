@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from markupsafe import Markup, escape
 
 from docket.serve.describe import PREFIXES, run_query
+from docket.serve.paging import Paged
 
 FORMAT = "1"
 MARK_START, MARK_END = "\ue000", "\ue001"  # private-use characters: never in the records' text
@@ -114,24 +115,12 @@ class Hit:
 
 
 @dataclass
-class Results:
+class Results(Paged):
     query: str
     total: int
     page: int
     size: int
     hits: list[Hit] = field(default_factory=list)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def next(self) -> int | None:
-        return self.page + 1 if self.page < self.pages else None
-
-    @property
-    def previous(self) -> int | None:
-        return self.page - 1 if self.page > 1 else None
 
 
 class SearchIndex:

@@ -1,0 +1,23 @@
+"""Number the pages of a long list the same way everywhere (backlinks, search results)."""
+
+from __future__ import annotations
+
+
+class Paged:
+    """Add page arithmetic to a class with ``total``, ``page`` (from 1) and ``size`` attributes."""
+
+    total: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def next(self) -> int | None:
+        return self.page + 1 if self.page < self.pages else None
+
+    @property
+    def previous(self) -> int | None:
+        return self.page - 1 if self.page > 1 else None
