@@ -269,7 +269,8 @@ def bulk_load_baseline(quads: Path, target: Path, count: int) -> Timing:
 
 # --- report -------------------------------------------------------------------------------------------
 
-def section(count: int, timings: list[Timing], baseline: Timing, info: dict[str, str], notes: list[str]) -> str:
+def section(count: int, timings: list[Timing], baseline: Timing | None, info: dict[str, str],
+            notes: list[str]) -> str:
     when = time.strftime("%Y-%m-%d", time.gmtime())
     lines = [
         f"## Ingest benchmark: {count:,} synthetic records",
@@ -282,9 +283,9 @@ def section(count: int, timings: list[Timing], baseline: Timing, info: dict[str,
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for t in timings:
-        ratio = t.rate / baseline.rate if baseline.rate else 0.0
+        ratio = f"{t.rate / baseline.rate:.3f}" if baseline is not None and baseline.rate else ""
         peak = f"{t.peak_mb:,.0f} MB" if t.peak_mb is not None else ""
-        lines.append(f"| {t.name} | {t.records:,} | {t.seconds:,.1f} | {t.rate:,.0f} | {ratio:.3f} | {peak} | {t.note} |")
+        lines.append(f"| {t.name} | {t.records:,} | {t.seconds:,.1f} | {t.rate:,.0f} | {ratio} | {peak} | {t.note} |")
     lines.append("")
     lines.extend(notes)
     return "\n".join(lines).rstrip() + "\n"
@@ -335,7 +336,7 @@ def run(count: int, engine: str, workers: int, reference: int | None, keep: Path
             _progress(t)
             if write and not last:  # a long run leaves what it measured so far
                 base = next((x for x in timings if x.name.startswith("(c)")), None)
-                write_doc(section(count, timings, base or t, info,
+                write_doc(section(count, timings, base, info,
                                   ["*Incomplete: the run was still going when this was written.*"]), count)
 
         read, records = read_stage(records_dir, settings)

@@ -54,7 +54,8 @@ def test_a_record_held_back_after_it_was_added_leaves_no_triples(settings):
 
 
 def test_records_with_blank_nodes_keep_them_apart(settings):
-    bnode = '<http://example.org/id/record/{id}> <http://purl.org/dc/terms/source> _:b0 .\n_:b0 <http://www.w3.org/2000/01/rdf-schema#label> "{id}" .\n'
+    bnode = ('<http://example.org/id/record/{id}> <http://purl.org/dc/terms/source> _:b0 .\n'
+             '_:b0 <http://www.w3.org/2000/01/rdf-schema#label> "{id}" .\n')
     with BuildWriter(settings, fingerprint="f") as writer:
         writer.add_record("r1", NT.format(id="r1") + bnode.format(id="r1"), "h1")
         writer.add_record("r2", NT.format(id="r2") + bnode.format(id="r2"), "h2")

@@ -139,3 +139,13 @@ def test_oai_arguments_never_fail(client, verb, args, method):
     assert response.status_code == 200
     root = etree.fromstring(response.get_data())
     assert etree.QName(root).localname == "OAI-PMH"
+
+
+@pytest.mark.parametrize("path", [
+    "/doc/agent/zhou-enlai.ttl?page={n}", "/doc/agent/zhou-enlai.html?page={n}", "/search?q=geneva&page={n}",
+    "/api/search?q=geneva&page={n}", "/browse/year/1954?page={n}", "/fragments?page={n}",
+])
+@pytest.mark.parametrize("n", ["99999999999999999999999", "-5", "1e9", "9223372036854775808"])
+def test_huge_or_odd_page_numbers_never_fail(client, path, n):
+    """Regression: a page number beyond SQLite's integers answered 500."""
+    assert client.get(path.format(n=n)).status_code < 500

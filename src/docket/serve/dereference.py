@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
+from docket.serve.paging import read_page
 from docket.mapping.vocab import PREFIXES as VOCAB_PREFIXES
 from docket.serve import describe, negotiate
 from docket.serve.negotiate import Choice, NotAcceptable, Representation, UnknownFormat
@@ -165,10 +166,7 @@ def resource_state(pub: Published, m: Minter, kind: str, slug: str):
 
 
 def page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    return read_page(request.args.get("page"))
 
 
 # --- responses ---------------------------------------------------------------------------------------

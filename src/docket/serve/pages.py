@@ -14,6 +14,7 @@ from typing import Any, Callable
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 
+from docket.serve.paging import read_page
 from docket.store.base import is_true
 from docket.mapping import DATASET_DESCRIPTION, DATASET_TITLE
 from docket.serve import cite, negotiate
@@ -382,10 +383,7 @@ def browse_year(year: str) -> Response:
 
 
 def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    return read_page(request.args.get("page"))
 
 
 def unavailable() -> Response:

@@ -21,3 +21,14 @@ class Paged:
     @property
     def previous(self) -> int | None:
         return self.page - 1 if self.page > 1 else None
+
+
+MAX_PAGE = 1_000_000_000  # beyond any real list; keeps OFFSETs within SQLite's and SPARQL's integers
+
+
+def read_page(value: str | None) -> int:
+    """Read a ``?page=`` argument: 1 when missing or not a number, never below 1 or above ``MAX_PAGE``."""
+    try:
+        return min(MAX_PAGE, max(1, int(value or "1")))
+    except ValueError:
+        return 1

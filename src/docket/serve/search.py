@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from markupsafe import Markup, escape
 
 from docket.serve.describe import PREFIXES, run_query
-from docket.serve.paging import Paged
+from docket.serve.paging import Paged, read_page
 
 FORMAT = "1"
 MARK_START, MARK_END = "\ue000", "\ue001"  # private-use characters: never in the records' text
@@ -200,10 +200,7 @@ def highlighted(snippet: str) -> Markup:
 
 def _arguments() -> tuple[str, int, int]:
     query = request.args.get("q", "").strip()[:500]
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = read_page(request.args.get("page"))
     try:
         size = min(MAX_PAGE_SIZE, max(1, int(request.args.get("size", str(PAGE_SIZE)))))
     except ValueError:

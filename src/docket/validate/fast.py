@@ -153,7 +153,7 @@ class _Shape:
     severity: str
     messages: list[Literal]
     path: ox.NamedNode | None = None
-    checks: list[Callable[["_Shape", object, list, DataIndex, Callable], Iterator[_Result]]] = field(default_factory=list)
+    checks: list[Callable[..., Iterator[_Result]]] = field(default_factory=list)  # (shape, focus, values, data, conforms)
     properties: list["_Shape"] = field(default_factory=list)
     sparql: list[tuple[str, list[Literal], bool]] = field(default_factory=list)  # (query, messages, binds $this)
     class_targets: list[ox.NamedNode] = field(default_factory=list)

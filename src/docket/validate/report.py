@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import itertools
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -36,6 +37,10 @@ _SEVERITY_NAME = {v: k for k, v in _SEVERITY_IRI.items()}
 
 
 _NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
+class _Text(str):
+    """A term already written as N-Triples."""
 
 
 def _nt_term(t: Node) -> str:
@@ -336,19 +341,27 @@ class ValidationReport:
         if format not in ("nt", "ttl"):
             raise ValueError(f"unknown report format {format!r}; use nt or ttl")
         cache: dict[Node, str] = {}
-        bnodes: dict[BNode, str] = {}
+        numbers = itertools.count()
+
+        def bnode() -> _Text:
+            return _Text(f"_:r{next(numbers)}")
+
+        def literal(value: object, lang: str | None = None) -> Node:
+            if not isinstance(value, str):
+                return Literal(value)  # typed (the report's sh:conforms)
+            text = f'"{value.translate(_NT_ESCAPES)}"'
+            return _Text(f"{text}@{lang}" if lang else text)
 
         def term(t: Node) -> str:
-            if isinstance(t, BNode):
-                if t not in bnodes:
-                    bnodes[t] = f"_:r{len(bnodes)}"
-                return bnodes[t]
+            if isinstance(t, _Text):
+                return t
             found = cache.get(t)
             if found is None:
                 found = cache[t] = _nt_term(t)
             return found
 
-        text = "".join(f"{term(s)} {term(p)} {term(o)} .\n" for s, p, o in self._triples(report)).encode()
+        text = "".join(f"{term(s)} {term(p)} {term(o)} .\n"
+                       for s, p, o in self._triples(report, literal, bnode)).encode()
         if format == "nt":
             return text
         prefixes = {k: str(v) for k, v in self._prefixes().items()}
@@ -359,23 +372,25 @@ class ValidationReport:
         return {"sh": Namespace(str(SH)), "dcterms": Namespace(str(DCTERMS)),
                 "docket": Namespace(str(self.minter.ontology))}
 
-    def _triples(self, report: URIRef | None = None) -> Iterator[tuple[Node, Node, Node]]:
+    def _triples(self, report: URIRef | None = None, literal: Callable[..., Node] = Literal,
+                 bnode: Callable[[], Node] = BNode) -> Iterator[tuple[Node, Node, Node]]:
+        """Yield the report's triples; ``literal(value, lang=None)`` and ``bnode()`` make its new terms."""
         docket = Namespace(str(self.minter.ontology))
-        node = report if report is not None else BNode()
+        node = report if report is not None else bnode()
         yield node, RDF.type, SH.ValidationReport
-        yield node, SH.conforms, Literal(self.conforms)
+        yield node, SH.conforms, literal(self.conforms)
         yield node, DCTERMS.created, Literal(self.created.isoformat(), datatype=XSD.dateTime)
         for message in self.errors:
-            yield node, RDFS.comment, Literal(message)
+            yield node, RDFS.comment, literal(message)
         reader_check, field_, record_, source_, code_ = (docket.ReaderCheck, docket.field, docket.record,
                                                           docket.sourceFile, docket.code)
         for finding in self.all_findings():
-            r = BNode()
+            r = bnode()
             yield node, SH.result, r
             yield r, RDF.type, SH.ValidationResult
             yield r, SH.resultSeverity, _SEVERITY_IRI[finding.severity]
-            yield r, SH.resultMessage, Literal(finding.message, lang="en")
-            focus = finding.focus if finding.focus is not None else Literal(finding.source or "")
+            yield r, SH.resultMessage, literal(finding.message, lang="en")
+            focus = finding.focus if finding.focus is not None else literal(finding.source or "")
             yield r, SH.focusNode, focus
             yield r, SH.sourceConstraintComponent, finding.component if finding.component is not None else reader_check
             # Complex paths and constraint nodes are blank nodes of the shapes graph; their structure is
@@ -385,11 +400,11 @@ class ValidationReport:
                 if t is not None and not isinstance(t, BNode):
                     yield r, prop, t
             if finding.field:
-                yield r, field_, Literal(finding.field)
+                yield r, field_, literal(finding.field)
             if finding.record:
-                yield r, record_, Literal(finding.record)
+                yield r, record_, literal(finding.record)
             if finding.source:
-                yield r, source_, Literal(finding.source)
+                yield r, source_, literal(finding.source)
             if finding.code:
-                yield r, code_, Literal(finding.code)
+                yield r, code_, literal(finding.code)
 
