@@ -700,7 +700,10 @@ def main(argv: list[str] | None = None) -> None:
         # A plain `kill` should still stop the servers (the `finally` clauses), not orphan them.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     clients = sorted({int(c) for c in args.clients.split(",") if c.strip()})
-    command = "python -m bench serving " + " ".join(sys.argv[1:] if argv is None else argv)
+    # The page names the run by its size, never by this machine's folders (--store/--keep paths).
+    command = f"python -m bench serving --records {args.records}"
+    if args.store:
+        command += " (re-measuring a kept store)"
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="docket-serving-", dir=args.keep))
