@@ -47,7 +47,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.ingest import DOC, REPO, PeakSampler, machine, tree_rss_kb
+from bench.ingest import DOC, REPO, PeakSampler, machine
+from bench.procs import process_count, tree_pss_kb, tree_rss_kb
 
 HEADING = "## Serving benchmark: "
 TURTLE = "text/turtle"
@@ -72,42 +73,6 @@ def oxigraph_binary() -> str:
         raise SystemExit("the `oxigraph` server program is not installed (pip install oxigraph; "
                          "it is in Docket's test extras)")
     return found
-
-
-def process_tree() -> dict[int, list[int]]:
-    """Map each process id to its children's, from /proc."""
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
-                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            tree.setdefault(ppid, []).append(int(entry))
-    return tree
-
-
-def tree_pss_kb(root: int) -> int:
-    """Sum the proportional set size of ``root`` and its descendants (shared pages counted once)."""
-    tree, total, todo = process_tree(), 0, [root]
-    while todo:
-        pid = todo.pop()
-        try:
-            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
-                total += next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
-        except (OSError, ValueError):
-            pass
-        todo.extend(tree.get(pid, ()))
-    return total
-
-
-def process_count(root: int) -> int:
-    tree, n, todo = process_tree(), 0, [root]
-    while todo:
-        n += 1
-        todo.extend(tree.get(todo.pop(), ()))
-    return n
 
 
 class Server:

@@ -23,21 +23,9 @@ from docket.validate import (
     Validator,
 )
 
-BASE = "http://example.org/"
-DOCKET = Namespace(BASE + "ontology#")
+from test_shapes import BASE, PREFIXES  # the same fixtures' prefixes
 
-PREFIXES = """
-@base <http://example.org/> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix dcmitype: <http://purl.org/dc/dcmitype/> .
-@prefix rico: <https://www.ica.org/standards/RiC/ontology#> .
-@prefix foaf: <http://xmlns.com/foaf/0.1/> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix sem: <http://semanticweb.cs.vu.nl/2009/11/sem/> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-@prefix void: <http://rdfs.org/ns/void#> .
-@prefix docket: <http://example.org/ontology#> .
-"""
+DOCKET = Namespace(BASE + "ontology#")
 
 CONTEXT = PREFIXES + """
 <id/agent/ccp> a foaf:Agent, foaf:Organization ; skos:prefLabel "CCP Central Committee" .

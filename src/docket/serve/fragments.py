@@ -9,12 +9,10 @@ a form and the triples. ``?format=`` overrides Accept, as elsewhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
-from werkzeug.datastructures import MIMEAccept
 
 from docket import formats
 from docket.fragments import (
@@ -28,7 +26,7 @@ from docket.fragments import (
     select,
     term_text,
 )
-from docket.serve.negotiate import HTML, HTML_MEDIA_TYPE
+from docket.serve.negotiate import HTML, HTML_PAGE, Negotiator, NotAcceptable, Representation, rdf
 from docket.store import StoreError
 from docket.store.oxigraph import ox_format
 from docket.uris import Minter
@@ -39,55 +37,14 @@ CACHE = "public, max-age=300"
 EXPOSED = "Link, ETag, Vary, Content-Location"
 
 
-@dataclass(frozen=True)
-class Offer:
-    """One representation of a fragment: format name, media type, whether it carries named graphs."""
-
-    name: str
-    media_type: str
-    quads: bool
-
-
-def _rdf(name: str) -> Offer:
-    f = formats.lookup(name)
-    # JSON-LD has named graphs, so the metadata can sit apart as in TriG.
-    return Offer(f.name, f.media_type, f.quads or f.name == "jsonld")
-
-
 # On equal quality the first wins, so */* and no Accept at all get Turtle, as everywhere else.
-OFFERS: tuple[Offer, ...] = (
-    _rdf("turtle"), Offer(HTML, HTML_MEDIA_TYPE, False), _rdf("trig"), _rdf("nquads"), _rdf("jsonld"),
-    _rdf("ntriples"), _rdf("rdfxml"),
-)
-_ALIASES = {"application/x-turtle": "turtle", "application/json": "jsonld", "application/xhtml+xml": HTML,
-            "text/plain": "ntriples"}
-_BY_NAME = {o.name: o for o in OFFERS}
-_MEDIA = [*(o.media_type for o in OFFERS), *_ALIASES]
+NEGOTIATOR = Negotiator((rdf("turtle"), HTML_PAGE, rdf("trig"), rdf("nquads"), rdf("jsonld"), rdf("ntriples"),
+                         rdf("rdfxml")))
 
 
-class NotAcceptable(Exception):
-    pass
-
-
-def choose(accept: MIMEAccept, format_parameter: str | None) -> tuple[Offer, str]:
-    """Pick (representation, media type to label it with) by ``?format=``, else Accept."""
-    if format_parameter:
-        key = format_parameter.strip().lower()
-        if key in (HTML, HTML_MEDIA_TYPE, "htm"):
-            return _BY_NAME[HTML], HTML_MEDIA_TYPE
-        try:
-            offer = _BY_NAME[formats.lookup(key).name]
-        except KeyError:
-            raise ValueError(f"unknown format {format_parameter!r}; use one of "
-                             f"{', '.join(o.name for o in OFFERS)}") from None
-        return offer, offer.media_type
-    if not accept:
-        return OFFERS[0], OFFERS[0].media_type
-    best = accept.best_match(_MEDIA)
-    if best is None:
-        raise NotAcceptable(", ".join(o.media_type for o in OFFERS))
-    offer = _BY_NAME[_ALIASES[best]] if best in _ALIASES else next(o for o in OFFERS if o.media_type == best)
-    return offer, best
+def carries_graphs(offer: Representation) -> bool:
+    """Say whether the format keeps the metadata in a graph of its own (JSON-LD can, like TriG)."""
+    return offer.name == "jsonld" or formats.lookup(offer.name).quads
 
 
 def minter() -> Minter:
@@ -124,9 +81,11 @@ def fragments() -> Response:
     """Answer one page of a triple pattern fragment."""
     m = minter()
     try:
-        offer, media_type = choose(request.accept_mimetypes, request.args.get("format"))
+        choice = NEGOTIATOR.choose(request.accept_mimetypes, request.args.get("format"))
+        offer, media_type = choice.representation, choice.media_type
     except NotAcceptable as exc:
-        return _text(406, f"406 Not Acceptable: fragments are available as {exc}")
+        available = ", ".join(r.media_type for r in exc.alternatives)
+        return _text(406, f"406 Not Acceptable: fragments are available as {available}")
     except ValueError as exc:
         return _text(400, f"400 Bad Request: {exc}")
     try:
@@ -148,7 +107,7 @@ def fragments() -> Response:
         body = render_template("fragments.html", f=fragment, where=where, page_url=page_url,
                                texts=pattern.texts(), term_text=term_text,
                                term_link=lambda position, t: where.link(Pattern(**{position: t}), None),
-                               formats=[o for o in OFFERS if o.name != HTML],
+                               formats=[o for o in NEGOTIATOR.representations if o.name != HTML],
                                format_link=lambda name: _with_format(where, fragment, name))
         response = Response(body, mimetype="text/html")
     else:
@@ -158,10 +117,10 @@ def fragments() -> Response:
     return response.make_conditional(request)
 
 
-def serialize(fragment: Fragment, page_url: str, where: Addresses, offer: Offer) -> bytes:
+def serialize(fragment: Fragment, page_url: str, where: Addresses, offer: Representation) -> bytes:
     """Serialize a page: quads for formats with named graphs, triples for the rest."""
     fmt = ox_format(offer.name)
-    if offer.quads:
+    if carries_graphs(offer):
         return ox.serialize(as_quads(fragment, page_url, where), format=fmt,
                             **({"prefixes": PREFIXES} if offer.name == "trig" else {}))
     triples = as_triples(fragment, page_url, where)

@@ -1,8 +1,10 @@
-"""Choose a description's representation from ``?format=``, a file extension, or the Accept header.
+"""Choose a representation from ``?format=``, a file extension, or the Accept header.
 
+A ``Negotiator`` holds one interface's offers: ``DESCRIPTIONS`` for dereferenced resources (the
+module-level functions), and the fragments interface builds its own with the quad formats added.
 RDF formats come from ``docket.formats`` (the one table); HTML sits beside them here because it is
 not an RDF serialization. Descriptions are triples, so the quad formats (N-Quads, TriG) are not
-offered: a client that prefers them (Comunica does) gets its best triple format instead.
+offered there: a client that prefers them (Comunica does) gets its best triple format instead.
 
 Accept is parsed by werkzeug (q-values, specificity); when qualities tie, the first offer below
 wins, which makes ``*/*`` (curl's default) and a missing Accept header get Turtle.
@@ -33,40 +35,21 @@ class Representation:
         return self.name == HTML
 
 
-def _rdf(name: str) -> Representation:
-    f = formats.lookup(name)
-    return Representation(f.name, f.media_type, f.extension)
-
-
-# Order matters: on equal quality the first wins (Turtle for */*).
-REPRESENTATIONS: tuple[Representation, ...] = (
-    _rdf("turtle"),
-    Representation(HTML, HTML_MEDIA_TYPE, "html"),
-    _rdf("jsonld"),
-    _rdf("rdfxml"),
-    _rdf("ntriples"),
-)
-DEFAULT = REPRESENTATIONS[0]
-_BY_NAME = {r.name: r for r in REPRESENTATIONS}
-_BY_EXTENSION = {r.extension: r for r in REPRESENTATIONS}
-
-# Media types a client may ask for, mapped to what is sent. Aliases answer with their own type
-# (a client asking only for application/json gets JSON-LD labelled application/json).
-_OFFERS: tuple[tuple[str, Representation], ...] = (
-    *((r.media_type, r) for r in REPRESENTATIONS),
-    ("application/xhtml+xml", _BY_NAME[HTML]),
-    ("application/json", _BY_NAME["jsonld"]),
-    ("application/x-turtle", _BY_NAME["turtle"]),
+# Other names clients use for the same media types, answered with the type they asked for (a client
+# asking only for application/json gets JSON-LD labelled application/json).
+_ALIASES = {
+    "application/xhtml+xml": HTML,
+    "application/json": "jsonld",
+    "application/x-turtle": "turtle",
     # N-Triples' media type before 2014; rdflib still asks for it when told to read "nt".
-    ("text/plain", _BY_NAME["ntriples"]),
-)
-OFFERED_MEDIA_TYPES = tuple(media for media, _ in _OFFERS)
+    "text/plain": "ntriples",
+}
 
 
 class NotAcceptable(Exception):
     """Nothing the client accepts can be sent; carries the alternatives to list in the 406."""
 
-    def __init__(self, message: str, alternatives: tuple[Representation, ...] = REPRESENTATIONS):
+    def __init__(self, message: str, alternatives: tuple[Representation, ...]):
         super().__init__(message)
         self.alternatives = alternatives
 
@@ -89,48 +72,78 @@ class Choice:
         return f"{self.media_type}; charset=utf-8" if text or self.representation.name == "ntriples" else self.media_type
 
 
-def by_extension(extension: str) -> Representation | None:
-    """Return the representation a file extension names (``ttl``, ``html``, ...), or None."""
-    return _BY_EXTENSION.get(extension.lower())
+class Negotiator:
+    """Choose among one interface's representations; on equal quality the first offered wins."""
+
+    def __init__(self, representations: tuple[Representation, ...]):
+        self.representations = representations
+        self.default = representations[0]
+        self._by_name = {r.name: r for r in representations}
+        self._by_extension = {r.extension: r for r in representations}
+        self._offers: dict[str, Representation] = {r.media_type: r for r in representations}
+        for alias, name in _ALIASES.items():
+            if name in self._by_name:
+                self._offers.setdefault(alias, self._by_name[name])
+        self.media_types = tuple(self._offers)
+
+    def by_extension(self, extension: str) -> Representation | None:
+        """Return the representation a file extension names (``ttl``, ``html``, ...), or None."""
+        return self._by_extension.get(extension.lower())
+
+    def by_format_parameter(self, value: str) -> Representation:
+        """Read ``?format=`` by any name the format table knows (``ttl``, ``turtle``, ``text/turtle``, ``html``)."""
+        key = value.strip().lower()
+        if key in (HTML, HTML_MEDIA_TYPE, "htm") and HTML in self._by_name:
+            return self._by_name[HTML]
+        try:
+            name = formats.lookup(key).name
+        except KeyError:
+            name = ""
+        if name in self._by_name:
+            return self._by_name[name]
+        known = ", ".join(r.extension for r in self.representations)
+        raise UnknownFormat(f"unknown format {value!r}; use one of {known}")
+
+    def by_accept(self, accept: MIMEAccept) -> Choice:
+        """Pick the best representation for an Accept header; no header at all means the default."""
+        if not accept:
+            return Choice(self.default, self.default.media_type, False)
+        best = accept.best_match(self.media_types)
+        if best is None:
+            raise NotAcceptable(f"none of the media types offered is acceptable ({accept.to_header()})",
+                                self.representations)
+        return Choice(self._offers[best], best, False)
+
+    def choose(self, accept: MIMEAccept, format_parameter: str | None = None,
+               extension: str | None = None) -> Choice:
+        """Choose by extension, else by ``?format=``, else by Accept; raise ``NotAcceptable``/``UnknownFormat``."""
+        if extension:
+            representation = self.by_extension(extension)
+            if representation is None:
+                raise UnknownFormat(f"unknown extension .{extension}")
+            return Choice(representation, representation.media_type, True)
+        if format_parameter:
+            representation = self.by_format_parameter(format_parameter)
+            return Choice(representation, representation.media_type, True)
+        return self.by_accept(accept)
 
 
-def by_format_parameter(value: str) -> Representation:
-    """Read ``?format=`` by any name the format table knows (``ttl``, ``turtle``, ``text/turtle``, ``html``)."""
-    key = value.strip().lower()
-    if key in (HTML, HTML_MEDIA_TYPE, "htm"):
-        return _BY_NAME[HTML]
-    try:
-        name = formats.lookup(key).name
-    except KeyError:
-        name = ""
-    if name in _BY_NAME:
-        return _BY_NAME[name]
-    known = ", ".join(r.extension for r in REPRESENTATIONS)
-    raise UnknownFormat(f"unknown format {value!r}; use one of {known}")
+def rdf(name: str) -> Representation:
+    """Return the representation of an RDF format of the format table."""
+    f = formats.lookup(name)
+    return Representation(f.name, f.media_type, f.extension)
 
 
-def by_accept(accept: MIMEAccept) -> Choice:
-    """Pick the best representation for an Accept header; no header at all means Turtle."""
-    if not accept:
-        return Choice(DEFAULT, DEFAULT.media_type, False)
-    best = accept.best_match(OFFERED_MEDIA_TYPES)
-    if best is None:
-        raise NotAcceptable(f"none of the media types offered is acceptable ({accept.to_header()})")
-    representation = dict(_OFFERS)[best]
-    return Choice(representation, best, False)
-
-
-def choose(accept: MIMEAccept, format_parameter: str | None = None, extension: str | None = None) -> Choice:
-    """Choose by extension, else by ``?format=``, else by Accept; raise ``NotAcceptable``/``UnknownFormat``."""
-    if extension:
-        representation = by_extension(extension)
-        if representation is None:
-            raise UnknownFormat(f"unknown extension .{extension}")
-        return Choice(representation, representation.media_type, True)
-    if format_parameter:
-        representation = by_format_parameter(format_parameter)
-        return Choice(representation, representation.media_type, True)
-    return by_accept(accept)
+HTML_PAGE = Representation(HTML, HTML_MEDIA_TYPE, "html")
+# Descriptions are triples: Turtle first (for */* and no Accept), then the page, then the others.
+DESCRIPTIONS = Negotiator((rdf("turtle"), HTML_PAGE, rdf("jsonld"), rdf("rdfxml"), rdf("ntriples")))
+REPRESENTATIONS = DESCRIPTIONS.representations
+DEFAULT = DESCRIPTIONS.default
+OFFERED_MEDIA_TYPES = DESCRIPTIONS.media_types
+by_extension = DESCRIPTIONS.by_extension
+by_format_parameter = DESCRIPTIONS.by_format_parameter
+by_accept = DESCRIPTIONS.by_accept
+choose = DESCRIPTIONS.choose
 
 
 def split_extension(segment: str) -> tuple[str, Representation | None]:
