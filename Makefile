@@ -21,11 +21,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# A slow registry must not hold up the tests: past this many seconds an npm install gives up, and what
+# needs it skips (the tests) or falls back (the query page's plain form).
+NPM_TIMEOUT ?= 900
+
 # YASGUI for /sparql, installed from the lock file and copied beside the site's own static files.
 $(VENDOR)/.installed: $(ASSETS)/package.json $(ASSETS)/package-lock.json
 	@if ! command -v npm >/dev/null 2>&1; then \
 	    echo "assets: npm not found; the SPARQL query page keeps its plain form (no editor)" >&2; \
-	elif (cd $(ASSETS) && npm ci --no-audit --no-fund --loglevel=error) \
+	elif (cd $(ASSETS) && timeout $(NPM_TIMEOUT) npm ci --no-audit --no-fund --loglevel=error) \
 	    && mkdir -p $(VENDOR) && cp $(YASGUI)/yasgui.min.js $(YASGUI)/yasgui.min.css $(VENDOR)/; then \
 	    touch $@; \
 	else \
@@ -38,10 +42,11 @@ assets: $(VENDOR)/.installed
 $(JS_CLIENTS)/node_modules/.installed: $(JS_CLIENTS)/package.json $(JS_CLIENTS)/package-lock.json
 	@if ! command -v npm >/dev/null 2>&1; then \
 	    echo "js-clients: npm not found; the Comunica tests will skip" >&2; \
-	elif (cd $(JS_CLIENTS) && npm ci --no-audit --no-fund --loglevel=error); then \
+	elif (cd $(JS_CLIENTS) && timeout $(NPM_TIMEOUT) npm ci --no-audit --no-fund --loglevel=error); then \
 	    touch $@; \
 	else \
-	    echo "js-clients: npm ci failed; the Comunica tests will skip" >&2; \
+	    rm -rf $(JS_CLIENTS)/node_modules; \
+	    echo "js-clients: npm ci failed or timed out; the Comunica tests will skip" >&2; \
 	fi
 
 js-clients: $(JS_CLIENTS)/node_modules/.installed
