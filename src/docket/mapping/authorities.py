@@ -115,6 +115,7 @@ class Authorities:
 
     def __post_init__(self) -> None:
         self._by_key = {(a.kind, a.slug): a for a in self.entries}
+        self._slugs: dict[str, frozenset[str]] = {}
 
     def get(self, kind: str, slug: str) -> Authority | None:
         return self._by_key.get((kind, slug))
@@ -123,12 +124,17 @@ class Authorities:
         wanted = set(kinds)
         return [a for a in self.entries if a.kind in wanted]
 
-    def slugs(self, resource_kind: str) -> set[str]:
+    def slugs(self, resource_kind: str) -> frozenset[str]:
         """Return every slug taken under one URI space (``agent`` covers persons and organizations).
 
         Slugs merged into an entry stay taken: a published URI is never reused for something else.
         """
-        return {slug for a in self.entries if a.resource_kind == resource_kind for slug in (a.slug, *a.replaces)}
+        # Asked for every unreconciled name (several per record): computed once per kind.
+        taken = self._slugs.get(resource_kind)
+        if taken is None:
+            taken = self._slugs[resource_kind] = frozenset(
+                slug for a in self.entries if a.resource_kind == resource_kind for slug in (a.slug, *a.replaces))
+        return taken
 
     def scheme(self, kind: str) -> URIRef | None:
         found = self.schemes.get(kind)

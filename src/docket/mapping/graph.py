@@ -8,12 +8,18 @@ the role type and the name as written; a translation is PROV-O: the record prov:
 is reconciled to an authority; what could not be is published as a new resource flagged
 ``docket:unreconciled`` and reported in ``MappingResult.problems``, with every outcome in
 ``MappingResult.outcomes``.
+
+The triples are collected in an insertion-ordered dict, not an rdflib Graph: a Graph's store and
+its prefix bindings cost more than the rest of the mapping, and the build only needs N-Triples
+(``MappingResult.ntriples()``). ``MappingResult.graph`` builds the Graph when someone asks for it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DefinedNamespace
 
@@ -21,6 +27,7 @@ from docket.ingest.model import INFO, WARNING, DateValue, Name, Problem, Record
 from docket.mapping.authorities import AGENT_KINDS, Authorities
 from docket.mapping.authorities import CLASSES as AUTHORITY_CLASSES
 from docket.mapping.mentions import Mention, MentionFinder
+from docket.mapping.ntriples import Triple, ntriples
 from docket.mapping.reconcile import (
     FUZZY,
     UNRECONCILED,
@@ -68,15 +75,32 @@ class MappingError(ValueError):
 
 @dataclass
 class MappingResult:
-    """Hold one record's graph and what the mapping found out about its names."""
+    """Hold one record's triples and what the mapping found out about its names.
+
+    ``triples`` is an insertion-ordered set (a dict of triple -> None). ``graph`` is built from it
+    on first use and cached: changing that Graph changes neither ``triples`` nor ``ntriples()``.
+    """
 
     record_id: str
     uri: URIRef
     graph_uri: URIRef
-    graph: Graph
+    triples: dict[Triple, None]
+    minter: Minter = field(repr=False, compare=False)  # binds the docket: prefix on ``graph``
     outcomes: list[Outcome] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # the reader's, then the mapping's
+
+    @cached_property
+    def graph(self) -> Graph:
+        """Return the triples as an rdflib Graph named ``graph_uri``, with the usual prefixes bound."""
+        graph = Graph(identifier=self.graph_uri)
+        bind_prefixes(graph, self.minter)
+        graph.addN((s, p, o, graph) for s, p, o in self.triples)
+        return graph
+
+    def ntriples(self) -> bytes:
+        """Return the triples as N-Triples (UTF-8), in the order the mapping made them."""
+        return ntriples(self.triples)
 
     @property
     def fuzzy(self) -> list[Outcome]:
@@ -92,7 +116,7 @@ class MappingResult:
             "id": self.record_id,
             "uri": str(self.uri),
             "graph": str(self.graph_uri),
-            "triples": len(self.graph),
+            "triples": len(self.triples),
             "outcomes": [o.to_dict() for o in self.outcomes],
             "problems": [
                 {"field": p.field, "code": p.code, "severity": p.severity, "message": p.message}
@@ -128,11 +152,11 @@ class _Builder:
         self.m = ctx.minter
         self.d = ctx.terms
         self.uri = self.m.record(record.id)
-        self.graph = Graph(identifier=self.m.record_graph(record.id))
-        bind_prefixes(self.graph, self.m)
-        self.result = MappingResult(record.id, self.uri, self.graph.identifier, self.graph,  # type: ignore[arg-type]
+        self.triples: dict[Triple, None] = {}
+        self.result = MappingResult(record.id, self.uri, self.m.record_graph(record.id), self.triples, self.m,
                                     problems=list(record.problems))
         self.role_agents: set[URIRef] = set()
+        self.doc_types: list[URIRef] = []  # the record's dcterms:type, which its original shares
         for name in changed:
             self.problem(name, f"{name} holds control characters that no RDF/XML document can carry; "
                          "they were removed from the published text", "control-characters")
@@ -140,7 +164,8 @@ class _Builder:
     # -- helpers -------------------------------------------------------------------------------
 
     def add(self, s, p, o) -> None:
-        self.graph.add((s, p, o))
+        # A dict, like a Graph, holds a repeated triple once; unlike one, it keeps the order made.
+        self.triples[(s, p, o)] = None
 
     def part(self, name: str, label: str, *types: URIRef, pref: bool = False) -> URIRef:
         node = self.m.fragment(self.uri, name)
@@ -276,6 +301,7 @@ class _Builder:
         if not self.r.doc_type:
             return
         uri, _, _ = self.link(self.r.doc_type, ("type",), "doc_type")
+        self.doc_types.append(uri)
         self.add(self.uri, DCTERMS.type, uri)
         self.add(self.uri, RICO.hasDocumentaryFormType, uri)
 
@@ -353,7 +379,7 @@ class _Builder:
         original = self.part("original", f"{r.title} (original{lang_label})", DCMITYPE.Text, PROV.Entity, pref=True)
         if r.original_language:
             self.add(original, DCTERMS.language, self.language(r.original_language, "original_language"))
-        for t in self.graph.objects(s, DCTERMS.type):
+        for t in self.doc_types:
             self.add(original, DCTERMS.type, t)
         holder = self.holder()
         if holder is not None:
