@@ -50,6 +50,23 @@ def test_build_publishes_and_reports(tmp_path, folder):
     assert {"no-record-id", "no-uploaded-date", "fuzzy-match"} <= codes
 
 
+def test_each_unreconciled_name_is_reported_once_with_its_field(tmp_path, folder):
+    from docket.ingest import ingest
+    from docket.mapping import Mapper
+
+    s = make_settings(tmp_path)
+    assert run(s, "build", str(folder)).exit_code == 0
+    report = json.loads((s.store_dir / "current" / "validation.json").read_text())
+    reported = sorted((f["record"], f["field"], f["message"]) for f in report["results"]
+                      if f["code"] in ("unreconciled", "ambiguous-name"))
+    mapper = Mapper(s)
+    expected = sorted((r.id, o.field, o.message()) for r in ingest([folder], s).records
+                      for o in mapper.map(r).unreconciled)
+    assert reported == expected and len(expected) >= 3
+    # No shape repeats the mapping's warning in vaguer words.
+    assert not [f for f in report["results"] if (f.get("path") or "").endswith("#unreconciled")]
+
+
 def test_rebuild_reuses_unchanged_records_and_keeps_their_report(tmp_path, folder):
     s = make_settings(tmp_path)
     assert run(s, "build", str(folder)).exit_code == 0

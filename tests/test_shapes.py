@@ -293,15 +293,6 @@ def test_agent_has_one_preferred_name_per_language(engine):
         <id/agent/wei-guoqing> a foaf:Agent, foaf:Person ; skos:prefLabel "Wei Guoqing"@en, "Wei Kuo-ch'ing"@en .""")
 
 
-def test_unreconciled_name_is_a_warning_and_the_record_still_publishes(engine):
-    assert_keeps(engine, "AgentReconciled", extra=AUDIENCE + """
-        <id/agent/wei-guoqing> a foaf:Agent, foaf:Person ; skos:prefLabel "Wei Guoqing" ; docket:unreconciled false .""")
-    (f,) = assert_breaks(engine, "AgentReconciled", "could not be matched to an authority record",
-                         severity=WARNING, extra=AUDIENCE + """
-        <id/agent/wei-guoqing> a foaf:Agent, foaf:Person ; skos:prefLabel "Wei Guoqing" ; docket:unreconciled true .""")
-    assert f.label == "Wei Guoqing"
-
-
 def test_agent_kind_unknown_is_a_warning(engine):
     assert_breaks(engine, "AgentKind", "It is not recorded whether this is a person or an organization",
                   severity=WARNING, field="kind of agent",
@@ -430,15 +421,3 @@ def test_authorities_are_validated_on_their_own(engine):
         (BASE + "id/agent/nameless", "The person or organization has no preferred name", "authorities")]
 
 
-@pytest.mark.parametrize("shape, resource, message", [
-    ("PlaceReconciled", "<id/record/r1> dcterms:spatial <id/place/nanning> . <id/place/nanning> a dcterms:Location ; skos:prefLabel \"Nanning\"",
-     "The place could not be matched to an authority record"),
-    ("ConceptReconciled", "<id/record/r1> dcterms:subject <id/topic/armistice> . <id/topic/armistice> a skos:Concept ; skos:prefLabel \"Armistice\"",
-     "The topic or document type could not be matched to an authority record"),
-    ("EventReconciled", "<id/record/r1> dcterms:subject <id/event/talks> . <id/event/talks> a sem:Event ; skos:prefLabel \"Talks\"",
-     "The event could not be matched to an authority record"),
-])
-def test_other_unreconciled_names_are_warnings(engine, shape, resource, message):
-    assert_keeps(engine, shape, extra=resource + " .")
-    assert_keeps(engine, shape, extra=resource + " ; docket:unreconciled false .")
-    assert_breaks(engine, shape, message, severity=WARNING, extra=resource + " ; docket:unreconciled true .")
