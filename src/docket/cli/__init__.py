@@ -14,6 +14,7 @@ import click
 from docket.config import Settings
 from docket.ingest import IngestResult, discover, ingest, own_files
 from docket.ingest.registry import IdRegistry
+from docket.ingest.spool import RecordSpool
 
 
 def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
@@ -47,8 +48,13 @@ def settings_cmd(settings: Settings) -> None:
         click.echo(f"{name} = {getattr(settings, name)}\n    {env}: {help_text}")
 
 
-def run_ingest(paths: tuple[Path, ...], settings: Settings, update_registry: bool) -> IngestResult:
-    """Read ``paths`` with a progress bar on long runs; keep the registry up to date."""
+def run_ingest(paths: tuple[Path, ...], settings: Settings, update_registry: bool,
+               spool_dir: Path | None | bool = False) -> IngestResult:
+    """Read ``paths`` with a progress bar on long runs; keep the registry up to date.
+
+    With ``spool_dir`` (a folder, or None for the system's temporary folder) the records are kept
+    on disk there rather than in memory, for builds of any size.
+    """
     try:
         registry = IdRegistry.open(settings.registry_path)
     except ValueError as exc:
@@ -57,7 +63,8 @@ def run_ingest(paths: tuple[Path, ...], settings: Settings, update_registry: boo
     long_run = len(files) >= 50 and sys.stderr.isatty()
     with click.progressbar(length=len(files), label="Reading", file=sys.stderr, show_pos=True,
                            hidden=not long_run) as bar:
-        result = ingest(paths, settings, registry=registry, on_file=lambda _name: bar.update(1))
+        spool = None if spool_dir is False else RecordSpool(spool_dir or None)
+        result = ingest(paths, settings, registry=registry, on_file=lambda _name: bar.update(1), spool=spool)
     if update_registry:
         registry.save()
     return result
@@ -134,10 +141,12 @@ def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bo
     from docket.cli.pipeline import build
     from docket.store import StoreError
 
-    result = run_ingest(paths or (settings.records_dir,), settings, update_registry=True)
+    result = run_ingest(paths or (settings.records_dir,), settings, update_registry=True,
+                        spool_dir=settings.store_dir)
     echo_summary(result, problems=False)
     try:
-        outcome = build(result, settings, force=force, full=full)
+        with result:
+            outcome = build(result, settings, force=force, full=full)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:  # disk full, unwritable store folder: the unfinished build was dropped
@@ -163,8 +172,9 @@ def validate_cmd(settings: Settings, paths: tuple[Path, ...], json_path: Path | 
     from docket.cli.pipeline import validate_only
 
     try:
-        result = run_ingest(paths, settings, update_registry=False)
-        outcome = validate_only(result, settings)
+        with run_ingest(paths, settings, update_registry=False, spool_dir=None) as result:
+            outcome = validate_only(result, settings)
+            ingest_report = result.to_report() if json_path else None
     except (OSError, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -173,7 +183,7 @@ def validate_cmd(settings: Settings, paths: tuple[Path, ...], json_path: Path | 
     for rejection in outcome.rejected:
         click.echo(f"REJECTED {rejection}")
     if json_path:
-        data = outcome.report.to_json() | {"ingest": result.to_report()}
+        data = outcome.report.to_json() | {"ingest": ingest_report}
         json_path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if rdf_path:
         outcome.report.to_graph().serialize(destination=str(rdf_path), format=formats.for_path(rdf_path.name).rdflib)

@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Iterator
 from docket.config import Settings
 from docket.ingest.model import WARNING, Record, Rejection, SourceRef
 from docket.ingest.registry import IdRegistry
+from docket.ingest.spool import RecordSpool
 
 # Extension -> module holding ``read(path, name, settings)``; imported when first needed.
 READERS = {
@@ -28,13 +29,26 @@ READERS = {
 class IngestResult:
     """Hold what one ingest run produced."""
 
-    records: list[Record] = field(default_factory=list)
+    records: list[Record] | RecordSpool = field(default_factory=list)  # a spool for large builds
     rejections: list[Rejection] = field(default_factory=list)
     files: int = 0
 
     @property
     def with_warnings(self) -> int:
+        if isinstance(self.records, RecordSpool):
+            return self.records.with_warnings()
         return sum(1 for r in self.records if any(p.severity == WARNING for p in r.problems))
+
+    def close(self) -> None:
+        """Let go of the records' spool, if any (its temporary file disappears)."""
+        if isinstance(self.records, RecordSpool):
+            self.records.close()
+
+    def __enter__(self) -> "IngestResult":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def summary(self) -> dict[str, int]:
         """Count files, records read, records with warnings, and rejections."""
@@ -136,9 +150,14 @@ def ingest(
     settings: Settings,
     registry: IdRegistry | None = None,
     on_file: Callable[[str], None] | None = None,
+    spool: RecordSpool | None = None,
 ) -> IngestResult:
-    """Read every file under ``paths`` into records with stable IDs; see the module docstring."""
-    result = IngestResult()
+    """Read every file under ``paths`` into records with stable IDs; see the module docstring.
+
+    With a ``spool``, the records are kept in it (on disk) instead of in a list, and the registry
+    assigns IDs from the few fields it needs.
+    """
+    result = IngestResult(records=spool if spool is not None else [])
     for path, name in discover(paths, own_files(settings)):
         result.files += 1
         if on_file:
@@ -153,5 +172,5 @@ def ingest(
             else:
                 result.records.append(item)
     registry = registry if registry is not None else IdRegistry(None)
-    registry.assign_all(result.records)
+    registry.assign_all(spool.keys if spool is not None else result.records)
     return result

@@ -77,7 +77,7 @@ class IdRegistry:
         return cls(path, keys)
 
     def assign_all(self, records: list[Record]) -> None:
-        """Give every record its stable ID (set on ``record.id``), in reading order.
+        """Give every record (or its ``RecordKeys``) its stable ID, set on ``.id``, in reading order.
 
         Records known by where they came from are matched first, so that a new record which merely
         shares a date and title with a known one can never take that one's ID.
