@@ -10,9 +10,10 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
 
 from docket.harvest.dumps import read_dumps
-from docket.harvest.void import namespace_of
+from docket.harvest.void import namespace_of, statistics
 from docket.serve import create_app
-from docket.store import Manifest, open_current
+from docket.store import Manifest, OxigraphStore, open_current
+from docket.uris import Minter
 from harvest_helpers import store_path
 
 VOID = Namespace("http://rdfs.org/ns/void#")
@@ -78,6 +79,23 @@ def test_counts_match_the_store(void, built_settings):
     assert value(void, DATASET, VOID.classes).toPython() == len(partitions)
     assert value(void, DATASET, VOID.properties).toPython() == len(properties)
     assert value(void, DATASET, VOID.entities).toPython() > 4
+
+
+def test_subject_and_object_counts_are_those_of_a_query_each(built_settings):
+    def one(store, sparql: str) -> int:
+        return int(next(iter(store.query(sparql)))["n"].value)
+
+    with open_current(built_settings) as store:
+        stats = statistics(store, Minter.from_settings(built_settings))
+        assert stats["entities"] == one(store, """SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o }
+            FILTER(ISIRI(?s) && STRSTARTS(STR(?s), "http://example.org/id/") && !CONTAINS(STR(?s), "#")) }""")
+        assert stats["subjects"] == one(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        assert stats["objects"] == one(store, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        assert stats["triples"] == sum(stats["properties"].values()) == one(
+            store, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }")
+    assert 4 < stats["entities"] < stats["subjects"]
+    empty = statistics(OxigraphStore(ox.Store()), Minter("http://example.org/"))
+    assert (empty["triples"], empty["entities"], empty["subjects"], empty["objects"]) == (0, 0, 0, 0)
 
 
 def test_names_the_vocabularies_used(void):

@@ -11,7 +11,7 @@ import json
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from rdflib import Graph
 
@@ -22,7 +22,7 @@ from docket.ingest import IngestResult
 from docket.ingest.model import Record
 from docket.mapping import Mapper, MappingResult, dataset_description
 from docket.serve.stats import write_site_files
-from docket.store import BuildSummary, BuildWriter, content_hash
+from docket.store import BuildSummary, BuildWriter
 from docket.validate import Finding, ValidationReport, Validator
 
 
@@ -72,7 +72,7 @@ class MapRecord:
         if mapper is None:
             mapper = self._mappers[self.settings] = Mapper(self.settings)
         result = mapper.map(record)
-        return record.id, _nt(result.graph), str(record.source), result.problems
+        return record.id, result.ntriples(), str(record.source), result.problems
 
 
 def map_and_validate(
@@ -109,7 +109,7 @@ def map_and_validate(
     def items():
         for record in records:
             result = mapper.map(record)
-            data = _nt(result.graph)
+            data = result.ntriples()
             mapped[record.id] = (record, result, data)
             yield record.id, data, str(record.source)
 
@@ -147,14 +147,18 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
     with Validator.from_settings(settings, authorities + ontology) as validator:
         fingerprint = build_fingerprint(validator, authorities + ontology, settings)
         with BuildWriter(settings, fingerprint=fingerprint, incremental=not full) as writer:
-            changed: list[Record] = []
             hashes: dict[str, str] = {}
-            for record in ingested.records:
-                hashes[record.id] = content_hash(record.to_dict() | {"source": None})
-                if writer.is_unchanged(record.id, hashes[record.id]):
-                    writer.reuse(record.id)
-                else:
-                    changed.append(record)
+            reused: set[str] = set()
+
+            def changed() -> Iterator[Record]:
+                # One pass over the (possibly spooled) records: reuse the unchanged, map the rest.
+                for record in ingested.records:
+                    hashes[record.id] = record.fingerprint()
+                    if writer.is_unchanged(record.id, hashes[record.id]):
+                        writer.reuse(record.id)
+                        reused.add(record.id)
+                    else:
+                        yield record
 
             def publish(record: Record, result: MappingResult | None, data: bytes, conforms: bool) -> None:
                 if conforms:
@@ -165,8 +169,8 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
                     writer.hold_back(record.id, "violates the shapes; see the validation report",
                                      source=str(record.source))
 
-            map_and_validate(changed, mapper, validator, report, publish, keep_graphs=after_records is not None)
-            carry_over_findings(report, writer, {r.id for r in ingested.records} - {r.id for r in changed})
+            map_and_validate(changed(), mapper, validator, report, publish, keep_graphs=after_records is not None)
+            carry_over_findings(report, writer, reused)
             report.add_findings(validator.validate_context())
             writer.add_graph("authorities", authorities)
             writer.add_graph("ontology", ontology)
@@ -203,9 +207,12 @@ def carry_over_findings(report: ValidationReport, writer: BuildWriter, reused: s
 
 
 def write_report_files(report: ValidationReport, ingested: IngestResult, folder: Path) -> None:
-    """Write the validation report as JSON (with the ingest rejections) and as Turtle into ``folder``."""
-    data = report.to_json()
-    data["ingest"] = ingested.to_report()
-    (folder / "validation.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n",
-                                            encoding="utf-8")
-    (folder / "validation.ttl").write_bytes(report.to_rdf("ttl"))
+    """Write the validation report as JSON (with the ingest rejections) and as Turtle into ``folder``.
+
+    Both are streamed to the files; the Turtle is rewritten natively from the N-Triples the build
+    just loaded into the store, when the report kept them (``ValidationReport.to_rdf``).
+    """
+    with open(folder / "validation.json", "w", encoding="utf-8") as out:
+        report.write_json(out, {"ingest": ingested.to_report()})
+        out.write("\n")
+    report.write_rdf(folder / "validation.ttl", "ttl")

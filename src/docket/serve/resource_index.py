@@ -15,6 +15,9 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
+
+import pyoxigraph as ox
 
 from docket.serve.describe import PREFIXES, run_query
 
@@ -30,8 +33,55 @@ class ResourceEntry:
     key: int | None = None  # row of the resource, to page its backlinks; None when nothing points at it
 
 
+_BATCH = 1000  # IRIs per VALUES block: a query per thousand, each still quick to parse
+
+
 def _rows(store, sparql: str):
     return run_query(store, PREFIXES + sparql, False)
+
+
+def _fill(store, db: sqlite3.Connection) -> None:
+    """Put (resource, graph) pairs in ``described`` and (IRI, record) pairs in ``pointing``, repeats and all.
+
+    One DISTINCT pass over the subjects, sorted out here rather than by a FILTER, which would read
+    the IRI text of every quad (twice as slow); each batch of them is then looked up by index.
+    """
+    described: list[str] = []  # subjects that are not a record or one of its parts
+    parts: list[str] = []  # (part, record) VALUES rows, for subjects that may be a part of a record
+    for (s,) in _rows(store, "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } }"):
+        if type(s) is not ox.NamedNode:
+            continue
+        iri = s.value
+        if "/id/record/" not in iri:
+            described.append(str(s))
+            if len(described) == _BATCH:
+                _describe(store, db, described)
+        if "#" in iri:  # a part if what comes before the "#" is a record of the same graph
+            parts.append(f"({s} <{iri.split('#', 1)[0]}>)")
+            if len(parts) == _BATCH:
+                _point(store, db, parts)
+    _describe(store, db, described)
+    _point(store, db, parts)
+    db.executemany("INSERT INTO pointing VALUES (?, ?)", ((o.value, rec.value) for o, rec in _rows(
+        store, "SELECT ?o ?rec WHERE { GRAPH ?g { ?rec a rico:Record ; ?p ?o } FILTER(isIRI(?o)) }")))
+
+
+def _describe(store, db: sqlite3.Connection, batch: list[str]) -> None:
+    """Note, per distinct triple about each subject of ``batch``, the smallest graph IRI holding it."""
+    if batch:
+        db.executemany("INSERT INTO described VALUES (?, ?)", ((s.value, graph.value) for s, graph in _rows(
+            store, f"""SELECT ?s (MIN(STR(?g)) AS ?graph) WHERE {{ VALUES ?s {{ {" ".join(batch)} }}
+                GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?s ?p ?o""")))
+    batch.clear()
+
+
+def _point(store, db: sqlite3.Connection, batch: list[str]) -> None:
+    """Note each IRI linked from the parts in ``batch`` (VALUES rows of part and record) by their records."""
+    if batch:
+        db.executemany("INSERT INTO pointing VALUES (?, ?)", ((o.value, rec.value) for o, rec in _rows(
+            store, f"""SELECT ?o ?rec WHERE {{ VALUES (?x ?rec) {{ {" ".join(batch)} }}
+                GRAPH ?g {{ ?rec a rico:Record . ?x ?p ?o }} FILTER(isIRI(?o)) }}""")))
+    batch.clear()
 
 
 def build_resource_index(store, path: Path) -> int:
@@ -40,51 +90,72 @@ def build_resource_index(store, path: Path) -> int:
     ``store`` may be a build in progress (a bare ``pyoxigraph.Store``) or a ``TripleStore``. Records
     are ranked once in the order a backlink page lists them (undated first, then by date, then by
     URI, as ``describe.backlinks`` orders them), so a page of any resource's backlinks is a range of
-    one SQLite index.
+    one SQLite index. What the store says goes into temporary tables as it comes; SQLite sorts,
+    removes the repeats, counts and numbers (its strings compare as Python's do), so Python holds no
+    object per record, resource or link.
     """
-    graphs: dict[str, set[str]] = {}
-    # Every subject that is not a record or one of its parts: what a resource page describes.
-    for row in _rows(store, """SELECT ?s (MIN(STR(?g)) AS ?graph) WHERE {
-        GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s) && !CONTAINS(STR(?s), "/id/record/")) } GROUP BY ?s ?p ?o"""):
-        graphs.setdefault(row["s"].value, set()).add(row["graph"].value)
-    records: list[tuple[int, str, str, str]] = []  # (dated, date, uri, graph), listable ones only (titled)
-    for row in _rows(store, """SELECT ?rec (MIN(STR(?g)) AS ?graph) (MIN(STR(?d)) AS ?date) WHERE {
-        GRAPH ?g { ?rec a rico:Record ; dcterms:title ?t }
-        OPTIONAL { GRAPH ?g { ?rec dcterms:date ?d } } } GROUP BY ?rec"""):
-        date = row["date"]
-        records.append((0 if date is None else 1, date.value if date is not None else "", row["rec"].value,
-                        row["graph"].value))
-    records.sort()
-    rank = {uri: n for n, (_, _, uri, _) in enumerate(records)}
-    pointing: dict[str, set[str]] = {}
-    for row in _rows(store, """SELECT DISTINCT ?o ?rec WHERE {
-        GRAPH ?g { ?x ?p ?o . ?rec a rico:Record
-            FILTER(?x = ?rec || STRSTARTS(STR(?x), CONCAT(STR(?rec), "#"))) }
-        FILTER(isIRI(?o)) }"""):
-        pointing.setdefault(row["o"].value, set()).add(row["rec"].value)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
-    uris = sorted(graphs.keys() | pointing.keys())
     db = sqlite3.connect(tmp)
-    with db:
-        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-        db.execute("INSERT INTO meta VALUES ('format', ?)", (str(FORMAT),))
-        db.execute("CREATE TABLE resource (id INTEGER PRIMARY KEY, uri TEXT NOT NULL UNIQUE, graphs TEXT NOT NULL,"
-                   " backlinks INTEGER NOT NULL)")
-        db.execute("CREATE TABLE record (rank INTEGER PRIMARY KEY, uri TEXT NOT NULL, graph TEXT NOT NULL)")
-        db.execute("CREATE TABLE backlink (resource INTEGER NOT NULL, rank INTEGER NOT NULL,"
-                   " PRIMARY KEY (resource, rank)) WITHOUT ROWID")
-        db.executemany("INSERT INTO resource VALUES (?, ?, ?, ?)",
-                       ((n, uri, "\n".join(sorted(graphs.get(uri, ()))), len(pointing.get(uri, ())))
-                        for n, uri in enumerate(uris)))
-        db.executemany("INSERT INTO record VALUES (?, ?, ?)",
-                       ((n, uri, graph) for n, (_, _, uri, graph) in enumerate(records)))
-        db.executemany("INSERT INTO backlink VALUES (?, ?)",
-                       ((n, rank[rec]) for n, uri in enumerate(uris) for rec in pointing.get(uri, ()) if rec in rank))
-    db.close()
+    try:
+        # Written once, then renamed into place: a crash leaves only a .tmp for the next build to replace.
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute("PRAGMA temp_store = FILE")  # the temporary tables grow with the build, not with RAM
+        with db:
+            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+            db.execute("INSERT INTO meta VALUES ('format', ?)", (str(FORMAT),))
+            db.execute("CREATE TABLE resource (id INTEGER PRIMARY KEY, uri TEXT NOT NULL UNIQUE, graphs TEXT NOT NULL,"
+                       " backlinks INTEGER NOT NULL)")
+            db.execute("CREATE TABLE record (rank INTEGER PRIMARY KEY, uri TEXT NOT NULL, graph TEXT NOT NULL)")
+            db.execute("CREATE TABLE backlink (resource INTEGER NOT NULL, rank INTEGER NOT NULL,"
+                       " PRIMARY KEY (resource, rank)) WITHOUT ROWID")
+            _rank(store, db)
+            db.execute("CREATE TEMP TABLE described (uri TEXT NOT NULL, graph TEXT NOT NULL)")
+            db.execute("CREATE TEMP TABLE pointing (uri TEXT NOT NULL, rec TEXT NOT NULL)")
+            _fill(store, db)
+            db.executemany("INSERT INTO resource VALUES (?, ?, ?, ?)", _resources(db))
+            db.execute("""INSERT OR IGNORE INTO backlink SELECT r.id, k.rank FROM pointing p
+                          JOIN resource r ON r.uri = p.uri JOIN ranked k ON k.uri = p.rec""")
+        count = db.execute("SELECT COUNT(*) FROM resource").fetchone()[0]
+    finally:
+        db.close()
     os.replace(tmp, path)
-    return len(uris)
+    return count
+
+
+def _rank(store, db: sqlite3.Connection) -> None:
+    """Fill ``record`` with the listable (titled) records, ranked; ``ranked`` finds a record's rank."""
+    db.execute("CREATE TEMP TABLE listed (dated INTEGER, date TEXT, uri TEXT, graph TEXT)")
+    db.executemany("INSERT INTO listed VALUES (?, ?, ?, ?)", (
+        (0, "", rec.value, graph.value) if date is None else (1, date.value, rec.value, graph.value)
+        for rec, graph, date in _rows(store, """SELECT ?rec (MIN(STR(?g)) AS ?graph) (MIN(STR(?d)) AS ?date) WHERE {
+            GRAPH ?g { ?rec a rico:Record ; dcterms:title ?t }
+            OPTIONAL { GRAPH ?g { ?rec dcterms:date ?d } } } GROUP BY ?rec""")))
+    db.execute("""INSERT INTO record SELECT row_number() OVER (ORDER BY dated, date, uri, graph) - 1, uri, graph
+                  FROM listed""")
+    db.execute("CREATE TEMP TABLE ranked (uri TEXT PRIMARY KEY, rank INTEGER NOT NULL) WITHOUT ROWID")
+    db.execute("INSERT INTO ranked SELECT uri, rank FROM record")
+
+
+def _resources(db: sqlite3.Connection) -> Iterator[tuple[int, str, str, int]]:
+    """Yield the resource rows: each URI described or pointed at, in order, its graphs (one a line), its backlinks."""
+    # A URI's count of records (its graph NULL) sorts before its graphs, which come in order.
+    rows = db.execute("""SELECT DISTINCT uri, graph, NULL FROM described UNION ALL
+                         SELECT uri, NULL, COUNT(DISTINCT rec) FROM pointing GROUP BY uri ORDER BY 1, 2""")
+    n, current, graphs, backlinks = -1, None, [], 0
+    for uri, graph, count in rows:
+        if uri != current:
+            if current is not None:
+                yield n, current, "\n".join(graphs), backlinks
+            n, current, graphs, backlinks = n + 1, uri, [], 0
+        if graph is None:
+            backlinks = count
+        else:
+            graphs.append(graph)
+    if current is not None:
+        yield n, current, "\n".join(graphs), backlinks
 
 
 class ResourceIndex:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,10 @@ def compute_statistics(store) -> dict[str, Any]:
                 GROUP BY ?a""", ("a", "n")):
             entry = people.setdefault(row["a"] or "", {"uri": row["a"], "sent": 0, "received": 0})
             entry[role] = int(row["n"] or 0)
-    kinds = _solutions(store, f"""SELECT ?k (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {_IN_RECORD} ; ?p ?x }}
-        FILTER(isIRI(?x)) BIND(REPLACE(STR(?x), "^.*/id/([a-z]+)/[^/#]+$", "$1") AS ?k)
+    # The kind is read off each linked IRI once, not once per record linking it (half the time).
+    kinds = _solutions(store, f"""SELECT ?k (COUNT(*) AS ?n) WHERE {{
+        {{ SELECT DISTINCT ?x WHERE {{ {_IN_RECORD} ; ?p ?x }} FILTER(isIRI(?x)) }} }}
+        BIND(REPLACE(STR(?x), "^.*/id/([a-z]+)/[^/#]+$", "$1") AS ?k)
         FILTER(?k IN ("agent", "place", "event", "topic")) }} GROUP BY ?k""", ("k", "n"))
     labels = _labels(store, [t["t"] for t in types if t["t"]] + [p for p in people if p])
     correspondents = sorted(
@@ -102,7 +105,12 @@ def write_site_files(folder: Path) -> dict[str, Any]:
     from docket.store.layout import OXIGRAPH
 
     folder = Path(folder)
-    with OxigraphStore.open(folder / OXIGRAPH, read_only=True) as store:
-        build_search_index(store, folder / SEARCH_INDEX)
+    with OxigraphStore.open(folder / OXIGRAPH, read_only=True) as store, ThreadPoolExecutor(max_workers=1) as pool:
+        def search_and_statistics() -> dict[str, Any]:
+            build_search_index(store, folder / SEARCH_INDEX)
+            return build_statistics(store, folder / STATISTICS)
+
+        # The resource index takes longest; the rest runs beside it (Oxigraph and SQLite let go of the GIL).
+        statistics = pool.submit(search_and_statistics)
         build_resource_index(store, folder / RESOURCE_INDEX)
-        return build_statistics(store, folder / STATISTICS)
+        return statistics.result()

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import itertools
+import io
+import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from json.encoder import encode_basestring  # the C one json.dumps uses
+from pathlib import Path
+from typing import Any, Iterable, Iterator, TextIO
 
 import pyoxigraph as ox
 
@@ -39,8 +42,50 @@ _SEVERITY_NAME = {v: k for k, v in _SEVERITY_IRI.items()}
 _NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
 
-class _Text(str):
-    """A term already written as N-Triples."""
+def _nt_text(value: str) -> str:
+    """Write a string as an N-Triples literal (no language, no datatype)."""
+    # Most text needs no escape, and four scans for a character are cheaper than one translate().
+    if "\\" in value or '"' in value or "\n" in value or "\r" in value:
+        value = value.translate(_NT_ESCAPES)
+    return f'"{value}"'
+
+
+class _Reader(io.RawIOBase):
+    """Read an iterator of byte chunks as a binary file (for ``pyoxigraph.parse``)."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self.chunks, self.pending = chunks, memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return 0
+            self.pending = memoryview(chunk)
+        n = min(len(buffer), len(self.pending))
+        buffer[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
+
+
+def _json_nested(value: Any, level: int = 1) -> str:
+    """Write ``value`` as ``json.dumps(indent=1, ensure_ascii=False)`` does ``level`` levels down."""
+    # Strings escape their newlines, so every newline of the text is one of the layout's.
+    return json.dumps(value, indent=1, ensure_ascii=False).replace("\n", "\n" + " " * level)
+
+
+def _json_result(data: dict[str, Any]) -> str:
+    """Write one finding's ``to_json()`` two levels down, as ``json.dumps(indent=1)`` does within a report."""
+    if not data:
+        return "  {}"
+    items = ",\n".join(
+        f"   {encode_basestring(key)}: "
+        f"{encode_basestring(value) if type(value) is str else 'null' if value is None else _json_nested(value, 3)}"
+        for key, value in data.items())
+    return f"  {{\n{items}\n  }}"
 
 
 def _nt_term(t: Node) -> str:
@@ -310,18 +355,43 @@ class ValidationReport:
 
     def to_json(self) -> dict[str, Any]:
         """Return the report as JSON-ready data: counts, held-back records, then every finding."""
-        by_record = {r.record: r for r in self.records}
+        return self._json_head() | {"results": [f.to_json() for f in self.all_findings()]}
+
+    def _json_head(self) -> dict[str, Any]:
+        by_record = {r.record: r.source for r in self.records}
         return {
             "conforms": self.conforms,
             "created": self.created.isoformat().replace("+00:00", "Z"),
             "counts": self.counts(),
             "errors": list(self.errors),
-            "held_back": [
-                {"record": rid, "file": by_record[rid].source if rid in by_record else None}
-                for rid in self.held_back()
-            ],
-            "results": [f.to_json() for f in self.all_findings()],
+            "held_back": [{"record": rid, "file": by_record.get(rid)} for rid in self.held_back()],
         }
+
+    def write_json(self, out: TextIO, extra: dict[str, Any] | None = None) -> None:
+        """Write ``to_json()`` with the keys of ``extra`` after it, as ``json.dump(..., indent=1)`` would.
+
+        The same text, with ``ensure_ascii=False``, but one finding at a time: a report of millions
+        of findings is never a list of dicts in memory.
+        """
+        out.write("{\n")
+        for key, value in self._json_head().items():
+            out.write(f" {encode_basestring(key)}: {_json_nested(value)},\n")
+        out.write(' "results": [')
+        separator = "\n"
+        for finding in self._iter_findings():
+            out.write(separator)
+            out.write(_json_result(finding.to_json()))
+            separator = ",\n"
+        out.write("\n ]" if separator != "\n" else "]")
+        for key, value in (extra or {}).items():
+            out.write(f",\n {encode_basestring(key)}: {_json_nested(value)}")
+        out.write("\n}")
+
+    def _iter_findings(self) -> Iterator[Finding]:
+        """Yield what ``all_findings`` lists, without the list."""
+        for r in self.records:
+            yield from r.findings
+        yield from self.findings
 
     def to_graph(self, report: URIRef | None = None) -> Graph:
         """Return the report as a ``sh:ValidationReport`` graph (``report`` names its node)."""
@@ -335,62 +405,125 @@ class ValidationReport:
     def to_rdf(self, format: str = "nt", report: URIRef | None = None) -> bytes:
         """Return the report graph as N-Triples ("nt") or Turtle ("ttl") bytes, without an rdflib graph.
 
-        The same triples as ``to_graph``; a build's report holds several results per record, so for
-        100,000 records it is written as text, in seconds rather than many minutes.
+        The same triples as ``to_graph``, written as text a result at a time (a build's report holds
+        several results per record); Turtle is Oxigraph's rewriting of the N-Triples. The N-Triples
+        are kept until ``write_rdf`` has used them, so a build that loads them into the store and
+        then writes ``validation.ttl`` makes them once.
         """
         if format not in ("nt", "ttl"):
             raise ValueError(f"unknown report format {format!r}; use nt or ttl")
-        cache: dict[Node, str] = {}
-        numbers = itertools.count()
-
-        def bnode() -> _Text:
-            return _Text(f"_:r{next(numbers)}")
-
-        def literal(value: object, lang: str | None = None) -> Node:
-            if not isinstance(value, str):
-                return Literal(value)  # typed (the report's sh:conforms)
-            text = f'"{value.translate(_NT_ESCAPES)}"'
-            return _Text(f"{text}@{lang}" if lang else text)
-
-        def term(t: Node) -> str:
-            if isinstance(t, _Text):
-                return t
-            found = cache.get(t)
-            if found is None:
-                found = cache[t] = _nt_term(t)
-            return found
-
-        text = "".join(f"{term(s)} {term(p)} {term(o)} .\n"
-                       for s, p, o in self._triples(report, literal, bnode)).encode()
+        text = self._kept_nt(report)
+        if text is None:
+            text = b"".join(self._nt_chunks(report))
+            self._nt = (self._state(report), text)
         if format == "nt":
             return text
-        prefixes = {k: str(v) for k, v in self._prefixes().items()}
         return ox.serialize(ox.parse(text, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.TURTLE,
-                            prefixes=prefixes)
+                            prefixes=self._ox_prefixes())
+
+    def write_rdf(self, path: Path | str, format: str = "ttl", report: URIRef | None = None) -> None:
+        """Write ``to_rdf(format, report)`` into the file ``path``, a chunk at a time.
+
+        Uses, and lets go of, the N-Triples ``to_rdf`` kept if the report has not changed since.
+        """
+        if format not in ("nt", "ttl"):
+            raise ValueError(f"unknown report format {format!r}; use nt or ttl")
+        text = self._kept_nt(report)
+        self._nt = None
+        with open(path, "wb") as out:
+            if format == "nt":
+                for chunk in ([text] if text is not None else self._nt_chunks(report)):
+                    out.write(chunk)
+                return
+            source = text if text is not None else io.BufferedReader(_Reader(self._nt_chunks(report)), 1 << 16)
+            ox.serialize(ox.parse(source, format=ox.RdfFormat.N_TRIPLES), out, format=ox.RdfFormat.TURTLE,
+                         prefixes=self._ox_prefixes())
+
+    def _state(self, report: URIRef | None) -> tuple:
+        # What the report's triples depend on, cheap to compare: findings are frozen, lists only grow.
+        return (report, self.created, tuple(self.errors), len(self.records), len(self.findings),
+                sum(len(r.findings) for r in self.records))
+
+    def _kept_nt(self, report: URIRef | None) -> bytes | None:
+        kept = getattr(self, "_nt", None)
+        if kept is None or kept[0] != self._state(report):
+            return None
+        return kept[1]
+
+    def _ox_prefixes(self) -> dict[str, str]:
+        return {k: str(v) for k, v in self._prefixes().items()}
+
+    def _nt_chunks(self, report: URIRef | None = None) -> Iterator[bytes]:
+        """Yield the triples of ``_triples`` as N-Triples, in its order, the lines of many results a chunk.
+
+        Blank nodes are ``_:r0`` (the report, unless ``report`` names it), ``_:r1``... (its results).
+        """
+        docket = str(self.minter.ontology)
+        sh, typ = str(SH), f"<{RDF.type}>"
+        result_line = f" <{sh}result> "
+        p_severity, p_message, p_focus = f"<{sh}resultSeverity>", f"<{sh}resultMessage>", f"<{sh}focusNode>"
+        p_component = f"<{sh}sourceConstraintComponent>"
+        p_optional = ((f"<{sh}resultPath>", "path"), (f"<{sh}value>", "value"), (f"<{sh}sourceShape>", "shape"))
+        p_text = ((f"<{docket}field>", "field"), (f"<{docket}record>", "record"),
+                  (f"<{docket}sourceFile>", "source"), (f"<{docket}code>", "code"))
+        severity = {name: f"<{iri}>" for name, iri in _SEVERITY_IRI.items()}
+        reader_check = f"<{docket}ReaderCheck>"
+        result_type = f"<{SH.ValidationResult}>"
+
+        node = _nt_term(report) if report is not None else "_:r0"
+        first = 0 if report is not None else 1
+        head = [f"{node} {typ} <{SH.ValidationReport}> .\n",
+                f"{node} <{SH.conforms}> {_nt_term(Literal(self.conforms))} .\n",
+                f"{node} <{DCTERMS.created}> {_nt_term(Literal(self.created.isoformat(), datatype=XSD.dateTime))} .\n"]
+        head.extend(f"{node} <{RDFS.comment}> {_nt_text(message)} .\n" for message in self.errors)
+        chunk = ["".join(head)]
+        for n, finding in enumerate(self._iter_findings(), first):
+            r = f"_:r{n}"
+            focus = finding.focus
+            component = finding.component
+            lines = [f"{node}{result_line}{r} .\n{r} {typ} {result_type} .\n"
+                     f"{r} {p_severity} {severity[finding.severity]} .\n"
+                     f"{r} {p_message} {_nt_text(finding.message)}@en .\n"
+                     f"{r} {p_focus} {_nt_text(finding.source or '') if focus is None else _nt_term(focus)} .\n"
+                     f"{r} {p_component} {reader_check if component is None else _nt_term(component)} .\n"]
+            for predicate, name in p_optional:
+                # Complex paths and constraint nodes are blank nodes of the shapes graph; their structure
+                # is not copied, so they are left out rather than published dangling.
+                t = getattr(finding, name)
+                if t is not None and not isinstance(t, BNode):
+                    lines.append(f"{r} {predicate} {_nt_term(t)} .\n")
+            for predicate, name in p_text:
+                value = getattr(finding, name)
+                if value:
+                    lines.append(f"{r} {predicate} {_nt_text(value)} .\n")
+            chunk.append("".join(lines))
+            if len(chunk) >= 2000:
+                yield "".join(chunk).encode()
+                chunk.clear()
+        yield "".join(chunk).encode()
 
     def _prefixes(self) -> dict[str, Namespace]:
         return {"sh": Namespace(str(SH)), "dcterms": Namespace(str(DCTERMS)),
                 "docket": Namespace(str(self.minter.ontology))}
 
-    def _triples(self, report: URIRef | None = None, literal: Callable[..., Node] = Literal,
-                 bnode: Callable[[], Node] = BNode) -> Iterator[tuple[Node, Node, Node]]:
-        """Yield the report's triples; ``literal(value, lang=None)`` and ``bnode()`` make its new terms."""
+    def _triples(self, report: URIRef | None = None) -> Iterator[tuple[Node, Node, Node]]:
+        """Yield the report's triples (``_nt_chunks`` writes the same ones as text)."""
         docket = Namespace(str(self.minter.ontology))
-        node = report if report is not None else bnode()
+        node = report if report is not None else BNode()
         yield node, RDF.type, SH.ValidationReport
-        yield node, SH.conforms, literal(self.conforms)
+        yield node, SH.conforms, Literal(self.conforms)
         yield node, DCTERMS.created, Literal(self.created.isoformat(), datatype=XSD.dateTime)
         for message in self.errors:
-            yield node, RDFS.comment, literal(message)
+            yield node, RDFS.comment, Literal(message)
         reader_check, field_, record_, source_, code_ = (docket.ReaderCheck, docket.field, docket.record,
                                                           docket.sourceFile, docket.code)
         for finding in self.all_findings():
-            r = bnode()
+            r = BNode()
             yield node, SH.result, r
             yield r, RDF.type, SH.ValidationResult
             yield r, SH.resultSeverity, _SEVERITY_IRI[finding.severity]
-            yield r, SH.resultMessage, literal(finding.message, lang="en")
-            focus = finding.focus if finding.focus is not None else literal(finding.source or "")
+            yield r, SH.resultMessage, Literal(finding.message, lang="en")
+            focus = finding.focus if finding.focus is not None else Literal(finding.source or "")
             yield r, SH.focusNode, focus
             yield r, SH.sourceConstraintComponent, finding.component if finding.component is not None else reader_check
             # Complex paths and constraint nodes are blank nodes of the shapes graph; their structure is
@@ -400,11 +533,11 @@ class ValidationReport:
                 if t is not None and not isinstance(t, BNode):
                     yield r, prop, t
             if finding.field:
-                yield r, field_, literal(finding.field)
+                yield r, field_, Literal(finding.field)
             if finding.record:
-                yield r, record_, literal(finding.record)
+                yield r, record_, Literal(finding.record)
             if finding.source:
-                yield r, source_, literal(finding.source)
+                yield r, source_, Literal(finding.source)
             if finding.code:
-                yield r, code_, literal(finding.code)
+                yield r, code_, Literal(finding.code)
 

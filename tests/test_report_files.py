@@ -1,0 +1,105 @@
+"""The validation report's files: streamed, yet the same text as the report's JSON and RDF forms."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import json
+
+import pytest
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import XSD
+
+from docket.cli.pipeline import write_report_files
+from docket.uris import Minter
+from docket.validate import Finding, ValidationReport
+from docket.validate.report import RecordResult
+
+BASE = "http://example.org/"
+SH = "http://www.w3.org/ns/shacl#"
+
+
+class Ingested:
+    def to_report(self) -> dict:
+        return {"records": 3, "rejected": [{"file": "b.csv", "reason": "no \"id\"\nat all: ü"}], "skipped": {}}
+
+
+def report() -> ValidationReport:
+    m = Minter(BASE)
+    r = ValidationReport(m, created=_dt.datetime(2024, 5, 1, 12, 0, tzinfo=_dt.timezone.utc))
+    r.add(RecordResult("r1", "a.json, record 1", [
+        Finding("Violation", 'Title "missing"\nsee \\ notes', "title", m.record("r1"), URIRef(BASE + "p"),
+                None, URIRef(SH + "TitleShape"), URIRef(SH + "MinCountConstraintComponent"), "Letter ü", "r1",
+                "a.json, record 1"),
+        Finding("Warning", "Odd date", "date", m.record("r1"), BNode(), Literal("1950-02-28", datatype=XSD.date),
+                BNode(), URIRef(SH + "DatatypeConstraintComponent"), record="r1", source="a.json, record 1"),
+        Finding("Info", "Said in French", "title", m.record("r1"), value=Literal("Lettre", lang="fr"),
+                record="r1"),
+    ]))
+    r.add(RecordResult("r2", "a.json, record 2"))
+    r.add_warning(file="seed.txt, line 4", record="r2", field="senders", message="No authority for 'Xan'",
+                  code="unreconciled")
+    r.add_warning(file="seed.txt", record=None, field="", message="A file without records", code="empty")
+    r.add_findings([Finding("Violation", "Identifier used twice", focus=URIRef(BASE + "id/dataset/docket"),
+                            value=m.record("r2"))])
+    r.errors.append('shapes "x" unreadable\nline 2')
+    return r
+
+
+def test_json_is_written_as_json_dumps_writes_it():
+    r = report()
+    out = io.StringIO()
+    r.write_json(out, {"ingest": Ingested().to_report()})
+    assert out.getvalue() == json.dumps(r.to_json() | {"ingest": Ingested().to_report()}, indent=1,
+                                        ensure_ascii=False)
+    empty = ValidationReport(Minter(BASE))
+    out = io.StringIO()
+    empty.write_json(out)
+    assert out.getvalue() == json.dumps(empty.to_json(), indent=1, ensure_ascii=False)
+
+
+def test_the_report_files_read_back(tmp_path):
+    r = report()
+    write_report_files(r, Ingested(), tmp_path)
+    data = json.loads((tmp_path / "validation.json").read_text(encoding="utf-8"))
+    assert data["ingest"] == Ingested().to_report()
+    assert [Finding.from_json(f).message for f in data["results"]] == [f.message for f in r.all_findings()]
+    assert (tmp_path / "validation.ttl").read_bytes() == r.to_rdf("ttl")
+
+
+@pytest.mark.parametrize("fmt,rdflib_format", [("nt", "nt"), ("ttl", "turtle")])
+def test_streamed_rdf_is_to_rdf(tmp_path, fmt, rdflib_format):
+    r = report()
+    r.write_rdf(tmp_path / "streamed", fmt)  # nothing kept: written a chunk at a time
+    kept = r.to_rdf(fmt)
+    r.write_rdf(tmp_path / "kept", fmt)  # from the N-Triples to_rdf kept
+    assert (tmp_path / "streamed").read_bytes() == kept == (tmp_path / "kept").read_bytes()
+    graph = Graph().parse(data=kept, format=rdflib_format)
+    assert isomorphic(graph, r.to_graph())
+    assert b'Title \\"missing\\"\\nsee \\\\ notes' in kept  # escaped alike in N-Triples and Turtle
+
+
+def test_kept_triples_are_not_used_once_the_report_changed(tmp_path):
+    r = report()
+    before = r.to_rdf("nt")
+    r.add_warning(file="late.txt", record="r3", field="date", message="Added after", code="late")
+    r.write_rdf(tmp_path / "after.nt", "nt")
+    after = (tmp_path / "after.nt").read_bytes()
+    assert b"Added after" in after and b"Added after" not in before
+    assert after == r.to_rdf("nt")
+    named = r.to_rdf("nt", report=URIRef(BASE + "graph/validation#report"))
+    assert named != after and named.startswith(f"<{BASE}graph/validation#report>".encode())
+
+
+def test_a_build_writes_the_turtle_from_the_triples_it_loaded(tmp_path, monkeypatch):
+    r = report()
+    loaded = r.to_rdf("nt")  # what the build loads into the store, just before writing the files
+    made = []
+    original = ValidationReport._nt_chunks
+    monkeypatch.setattr(ValidationReport, "_nt_chunks", lambda self, *a: made.append(1) or original(self, *a))
+    write_report_files(r, Ingested(), tmp_path)
+    assert made == []
+    assert isomorphic(Graph().parse(tmp_path / "validation.ttl"), Graph().parse(data=loaded, format="nt"))
+    r.write_rdf(tmp_path / "again.ttl")  # the kept triples were let go once used
+    assert made == [1]
