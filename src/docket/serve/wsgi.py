@@ -51,6 +51,7 @@ class DocketServer(BaseApplication):
         # 4 KB request-line limit (a bare 414) must not cut in first.
         self.cfg.set("limit_request_line", 0)
         self.cfg.set("worker_exit", _worker_exit)
+        self.cfg.set("post_worker_init", _post_worker_init)
         if "control_socket_disable" in self.cfg.settings:
             # gunicorn >= 25 opens one control socket per user ($HOME/.gunicorn/gunicorn.ctl): a second
             # server on the machine would take it over from the first. Signals do the same job.
@@ -61,6 +62,17 @@ class DocketServer(BaseApplication):
         from docket.serve import create_app
 
         return create_app(self.settings)
+
+
+def _post_worker_init(worker) -> None:
+    """Start the worker's SPARQL query processes now, not on the first query: they load meanwhile."""
+    from flask import Flask
+
+    from docket.serve.sparql import runner
+
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        runner(app)
 
 
 def _worker_exit(server, worker) -> None:

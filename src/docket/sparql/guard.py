@@ -11,18 +11,24 @@ written ``\\u0053ERVICE`` is seen as SERVICE) and refused when it:
 
 The parse is cached by query text (a public endpoint sees the same few queries again and again);
 whether a ``FROM`` graph exists is asked of the store each time, since builds change.
+
+rdflib's parser takes about 14 ms for a typical query, longer than most queries run. So a query in
+which none of the words SERVICE, FROM or LOAD occurs anywhere -- not as a keyword, not inside a
+name or a string -- and no ``\\u`` escape either, cannot hold what the guard refuses, whatever its
+structure: ``may_skip_parse`` says so, and the embedded store runs it unparsed by rdflib (Oxigraph
+parses it; a syntax error there sends it back through the full check for the refusal's message).
+Every refusal is still decided on rdflib's parse. A remote store is always checked in full: it may
+accept an update sent as a query.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from pyparsing import ParseBaseException
-from rdflib.plugins.sparql import algebra
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.parserutils import CompValue
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "construct", "DescribeQuery": "describe"}
 
@@ -80,8 +86,33 @@ def check(text: str, graph_exists: Callable[[str], bool] | None = None,
     return checked
 
 
+_RISKY_WORDS = ("SERVICE", "FROM", "LOAD")
+# Oxigraph's recursive parser overflows the stack (killing the worker) on about 2,500 nested groups,
+# 5 KB of braces; rdflib's stops deep nesting with an error. Longer texts take the full check.
+_SKIP_AT_MOST = 2048
+
+
+def may_skip_parse(text: str) -> bool:
+    """Say whether ``text`` cannot hold SERVICE, FROM or LOAD, however it parses (see the module docstring).
+
+    Checked on the upper-cased text, which also catches the non-ASCII letters a lenient parser
+    might take for ASCII ones (``ſ`` upper-cases to ``S``); an escape sequence, or a text longer
+    than a typical query, always means a full parse.
+    """
+    if len(text) > _SKIP_AT_MOST or "\\u" in text or "\\U" in text:
+        return False
+    upper = text.upper()
+    return not any(word in upper for word in _RISKY_WORDS)
+
+
 @lru_cache(maxsize=512)
 def _parse(text: str) -> CheckedQuery:
+    # Imported here: rdflib's SPARQL grammar takes a tenth of a second to load, which neither the
+    # web process nor a worker answering only queries that skip this parse needs to spend.
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql import algebra
+    from rdflib.plugins.sparql.parser import parseQuery
+
     try:
         parsed = parseQuery(text)
     except ParseBaseException as exc:
@@ -110,6 +141,9 @@ def _parse(text: str) -> CheckedQuery:
 
 
 def _is_update(text: str) -> bool:
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql.parser import parseUpdate
+
     try:
         parseUpdate(text)
     except (ParseBaseException, RecursionError):
@@ -127,6 +161,8 @@ def _part(node: CompValue, key: str) -> Any:
 
 def _walk(node: Any) -> Iterator[CompValue]:
     """Yield every grammar node below ``node``, depth first, without recursion."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     stack = [node]
     while stack:
         item = stack.pop()

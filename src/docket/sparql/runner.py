@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -103,6 +104,12 @@ def answer(store: Any, job: Job) -> Outcome:
     long hostile query.
     """
     protocol_dataset = job.default_graphs is not None or job.named_graphs is not None
+    if isinstance(store, ox.Store) and guard.may_skip_parse(job.query):
+        outcome = execute(store, job)
+        if outcome.error_kind != "syntax":
+            return outcome
+        # Oxigraph could not parse it: the full check says whether it is an update or a refusal,
+        # and gives rdflib's message otherwise.
     try:
         checked = guard.check(job.query, lambda graph: _contains(store, graph), protocol_dataset=protocol_dataset)
     except guard.Refused as exc:
@@ -113,7 +120,8 @@ def answer(store: Any, job: Job) -> Outcome:
     if fmt is None:
         return Outcome(error_kind="not_acceptable", error="no acceptable format", form=checked.form)
     job = dataclasses.replace(job, union_default_graph=not checked.has_dataset)
-    return dataclasses.replace(execute(store, job), form=checked.form)
+    outcome = execute(store, job)
+    return outcome if outcome.error_kind else dataclasses.replace(outcome, form=checked.form)
 
 
 def _contains(store: Any, graph: str) -> bool:
@@ -148,11 +156,28 @@ def execute(store: Any, job: Job) -> Outcome:
         return Outcome(error=str(exc), error_kind="syntax")
     except StoreError as exc:
         return Outcome(error=str(exc), error_kind="remote")
+    form = _form(result, job.query)
+    fmt = job.graph_format if form in ("construct", "describe") else job.result_format
+    if fmt is None:
+        return Outcome(error_kind="not_acceptable", error="no acceptable format", form=form)
     if isinstance(result, ox.QueryBoolean):
-        return Outcome(result.serialize(format=result_formats.lookup(job.result_format).oxigraph), rows=1)
+        outcome = Outcome(result.serialize(format=result_formats.lookup(fmt).oxigraph), rows=1)
+    elif isinstance(result, ox.QuerySolutions):
+        outcome = _solutions(result, job)
+    else:
+        outcome = _triples(result, job)
+    return dataclasses.replace(outcome, form=form)
+
+
+def _form(result: Any, query: str) -> str:
+    """Name the query's form from what it returned (the query was perhaps not parsed here)."""
+    if isinstance(result, ox.QueryBoolean):
+        return "ask"
     if isinstance(result, ox.QuerySolutions):
-        return _solutions(result, job)
-    return _triples(result, job)
+        return "select"
+    # Only for messages and the choice of formats, where both are the same.
+    return "describe" if re.search(r"\bDESCRIBE\b", query, re.I) and not re.search(r"\bCONSTRUCT\b", query, re.I) \
+        else "construct"
 
 
 def _solutions(result: ox.QuerySolutions, job: Job) -> Outcome:
