@@ -72,6 +72,23 @@ def test_record_description_labels_everything_it_links_and_gives_its_modificatio
     assert (SEED, DCTERMS.modified, Literal(modified, datatype=XSD.dateTime)) in graph
 
 
+def test_the_embedded_stores_pattern_reads_give_exactly_the_construct(site_settings_built):
+    """``record_triples`` is what ``record_query`` constructs, for every record (and twice: memoized)."""
+    from docket.serve.describe import record_query, record_triples
+    from docket.store import open_current
+    from docket.uris import Minter
+
+    store, minter = open_current(site_settings_built), Minter.from_settings(site_settings_built)
+    records = list(current_manifest(site_settings_built).records)
+    assert len(records) >= 3
+    for _ in range(2):
+        for record_id in records:
+            expected = set(store.query(record_query(minter, record_id), union_default_graph=True))
+            assert set(record_triples(store, minter, record_id)) == expected and expected
+    assert store.memo["linked-terms"]  # the authorities' labels were looked up and kept
+    assert record_triples(store, minter, "no-such-record") == []
+
+
 def test_agent_description_has_own_triples_labels_and_backlinks(client):
     graph = parse(client.get("/doc/agent/zhou-enlai.ttl").data, "turtle")
     zhou = URIRef(f"{BASE}id/agent/zhou-enlai")

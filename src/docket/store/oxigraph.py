@@ -32,6 +32,8 @@ class OxigraphStore(TripleStore):
         self._store: ox.Store | None = store
         self.path = path
         self.read_only = read_only
+        # Answers that depend on this build alone (a build never changes), kept by their users.
+        self.memo: dict[str, Any] = {}
 
     @classmethod
     def open(cls, path: Path, read_only: bool = True) -> "OxigraphStore":
