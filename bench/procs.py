@@ -42,6 +42,11 @@ def tree_rss_kb(root: int) -> int:
     return sum(_field_kb(f"/proc/{pid}/status", "VmRSS:") for pid in family(root))
 
 
+def largest_rss_kb(root: int) -> int:
+    """Return the resident memory (VmRSS) of the largest process among ``root`` and its descendants."""
+    return max((_field_kb(f"/proc/{pid}/status", "VmRSS:") for pid in family(root)), default=0)
+
+
 def tree_pss_kb(root: int) -> int:
     """Sum the proportional set size of ``root`` and its descendants (shared pages shared out)."""
     return sum(_field_kb(f"/proc/{pid}/smaps_rollup", "Pss:") for pid in family(root))
