@@ -175,8 +175,10 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
             writer.add_graph("authorities", authorities)
             writer.add_graph("ontology", ontology)
             report.add_findings(writer.check_dataset(validator, dataset_description(mapper.minter)))
-            writer.add_graph("validation", report.to_rdf("nt"))  # not to_graph(): minutes at 100k records
-            write_report_files(report, ingested, writer.path)
+            report_nt = report.to_rdf("nt")  # not to_graph(): minutes at 100k records
+            writer.add_graph("validation", report_nt)
+            write_report_files(report, ingested, writer.path, report_nt)
+            del report_nt
             if after_records is not None:
                 after_records(writer, published)
             summary = writer.commit(force=force, before_switch=lambda folder, manifest: write_derived_files(
@@ -206,13 +208,14 @@ def carry_over_findings(report: ValidationReport, writer: BuildWriter, reused: s
     report.add_findings(Finding.from_json(f) for f in data.get("results", []) if f.get("record") in reused)
 
 
-def write_report_files(report: ValidationReport, ingested: IngestResult, folder: Path) -> None:
+def write_report_files(report: ValidationReport, ingested: IngestResult, folder: Path,
+                       ntriples: bytes | None = None) -> None:
     """Write the validation report as JSON (with the ingest rejections) and as Turtle into ``folder``.
 
-    Both are streamed to the files; the Turtle is rewritten natively from the N-Triples the build
-    just loaded into the store, when the report kept them (``ValidationReport.to_rdf``).
+    Both are streamed to the files; the Turtle is rewritten natively from ``ntriples``, the report's
+    N-Triples, when the build already made them to load into the store.
     """
     with open(folder / "validation.json", "w", encoding="utf-8") as out:
         report.write_json(out, {"ingest": ingested.to_report()})
         out.write("\n")
-    report.write_rdf(folder / "validation.ttl", "ttl")
+    report.write_rdf(folder / "validation.ttl", "ttl", ntriples=ntriples)

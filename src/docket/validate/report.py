@@ -406,49 +406,33 @@ class ValidationReport:
         """Return the report graph as N-Triples ("nt") or Turtle ("ttl") bytes, without an rdflib graph.
 
         The same triples as ``to_graph``, written as text a result at a time (a build's report holds
-        several results per record); Turtle is Oxigraph's rewriting of the N-Triples. The N-Triples
-        are kept until ``write_rdf`` has used them, so a build that loads them into the store and
-        then writes ``validation.ttl`` makes them once.
+        several results per record); Turtle is Oxigraph's rewriting of the N-Triples.
         """
         if format not in ("nt", "ttl"):
             raise ValueError(f"unknown report format {format!r}; use nt or ttl")
-        text = self._kept_nt(report)
-        if text is None:
-            text = b"".join(self._nt_chunks(report))
-            self._nt = (self._state(report), text)
+        text = b"".join(self._nt_chunks(report))
         if format == "nt":
             return text
         return ox.serialize(ox.parse(text, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.TURTLE,
                             prefixes=self._ox_prefixes())
 
-    def write_rdf(self, path: Path | str, format: str = "ttl", report: URIRef | None = None) -> None:
+    def write_rdf(self, path: Path | str, format: str = "ttl", report: URIRef | None = None,
+                  ntriples: bytes | None = None) -> None:
         """Write ``to_rdf(format, report)`` into the file ``path``, a chunk at a time.
 
-        Uses, and lets go of, the N-Triples ``to_rdf`` kept if the report has not changed since.
+        ``ntriples``: the report's N-Triples if the caller already made them (a build loads them into
+        the store first), so that they are not made twice.
         """
         if format not in ("nt", "ttl"):
             raise ValueError(f"unknown report format {format!r}; use nt or ttl")
-        text = self._kept_nt(report)
-        self._nt = None
         with open(path, "wb") as out:
             if format == "nt":
-                for chunk in ([text] if text is not None else self._nt_chunks(report)):
+                for chunk in ([ntriples] if ntriples is not None else self._nt_chunks(report)):
                     out.write(chunk)
                 return
-            source = text if text is not None else io.BufferedReader(_Reader(self._nt_chunks(report)), 1 << 16)
+            source = ntriples if ntriples is not None else io.BufferedReader(_Reader(self._nt_chunks(report)), 1 << 16)
             ox.serialize(ox.parse(source, format=ox.RdfFormat.N_TRIPLES), out, format=ox.RdfFormat.TURTLE,
                          prefixes=self._ox_prefixes())
-
-    def _state(self, report: URIRef | None) -> tuple:
-        # What the report's triples depend on, cheap to compare: findings are frozen, lists only grow.
-        return (report, self.created, tuple(self.errors), len(self.records), len(self.findings),
-                sum(len(r.findings) for r in self.records))
-
-    def _kept_nt(self, report: URIRef | None) -> bytes | None:
-        kept = getattr(self, "_nt", None)
-        if kept is None or kept[0] != self._state(report):
-            return None
-        return kept[1]
 
     def _ox_prefixes(self) -> dict[str, str]:
         return {k: str(v) for k, v in self._prefixes().items()}
