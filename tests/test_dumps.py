@@ -78,6 +78,22 @@ def test_ntriples_and_turtle_hold_the_same_union_graph(folder, built_settings):
     assert unzip(folder, "docket.ttl.gz").startswith(b"@prefix")
 
 
+def test_the_union_is_sorted_and_unique_and_the_same_without_sort(folder, built_settings, tmp_path, monkeypatch):
+    lines = unzip(folder, "docket.nt.gz").splitlines()
+    assert lines == sorted(set(lines)) and len(lines) > 1000  # sort -u: every triple once, in byte order
+    from docket.harvest import dumps
+
+    monkeypatch.setattr(dumps.shutil, "which", lambda name: None)  # no sort program: DISTINCT in memory
+    manifest = Manifest.read(folder / "manifest.json")
+    with open_current(built_settings) as store:
+        written = write_dumps(store, tmp_path, manifest, Minter.from_settings(built_settings))
+    fallback = gzip.decompress((tmp_path / "dumps" / "docket.nt.gz").read_bytes()).splitlines()
+    assert sorted(fallback) == lines
+    assert {d.name: d.statements for d in written} == {d.name: d.statements for d in read_dumps(folder)}
+    assert sorted(p.name for p in (folder / "dumps").iterdir()) == ["docket.nq.gz", "docket.nt.gz",
+                                                                    "docket.ttl.gz", "index.json"]
+
+
 def test_dumps_are_reproducible(folder, built_settings, tmp_path):
     manifest = Manifest.read(folder / "manifest.json")
     with open_current(built_settings) as store:

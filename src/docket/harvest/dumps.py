@@ -1,7 +1,7 @@
 """Write the dataset's dumps into a build: N-Triples, Turtle and N-Quads, gzipped, with checksums.
 
 ``{build}/dumps/docket.nt.gz`` and ``docket.ttl.gz`` hold every distinct triple of the dataset
-(the union of its named graphs); ``docket.nq.gz`` holds every quad, so each record keeps its
+(the union of its named graphs; the N-Triples lines in byte order); ``docket.nq.gz`` holds every quad, so each record keeps its
 named graph (``{base}graph/record/{id}``) and the authorities, ontology, validation report and build
 metadata keep theirs. ``dumps/index.json`` gives each file's size, SHA-256, media type and
 ``Last-Modified`` (the build's time, also set as the files' modification time). The gzip headers
@@ -16,6 +16,8 @@ import gzip
 import hashlib
 import json
 import os
+import shutil
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -59,13 +61,15 @@ def _moment(manifest: Manifest) -> _dt.datetime:
     return _dt.datetime.fromisoformat(manifest.created.replace("Z", "+00:00"))
 
 
-# DISTINCT drops the triples several graphs state (an agent typed in a record and in the
-# authorities); it holds every distinct triple in a hash set while it runs, about 240 bytes each.
-# CONSTRUCT lets Oxigraph write the triples itself, with no Python object per triple; it also
-# remembers up to a million triples it wrote (a few hundred MB at most), which alone would not
-# drop every repeat. No ORDER BY: sorting the whole dataset would cost memory in proportion to
-# it; the store's order already keeps a graph's statements about one subject together for Turtle.
+# The union of the graphs states some triples more than once (an agent typed in a record and in the
+# authorities). SELECT DISTINCT would drop the repeats but holds every distinct triple in a hash set
+# while it runs, about 240 bytes each: 24 GB at 100 million triples. So Oxigraph writes the union as it
+# is (CONSTRUCT remembers a window of triples it wrote, which drops most repeats cheaply) and
+# ``sort -u`` drops the rest exactly, in bounded memory with temporary files beside the dumps. Sorted
+# lines also keep each subject's statements together, which Turtle writes compactly.
+UNION_AS_STORED = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+SORT_BUFFER = "512M"
 # zlib's default: level 9 took twice as long for files 2-3 % smaller.
 GZIP_LEVEL = 6
 
@@ -125,10 +129,7 @@ def write_dumps(store: OxigraphStore, folder: Path, manifest: Manifest, minter: 
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         quads = pool.submit(_write_nquads, store, paths["nquads"], moment)
-        with _Gzip(paths["ntriples"], moment) as nt:
-            out = _Lines(nt)
-            store.raw.query(UNION_TRIPLES).serialize(out, format=ox.RdfFormat.N_TRIPLES)
-        counts["ntriples"] = counts["turtle"] = out.lines  # the same triples
+        counts["ntriples"] = counts["turtle"] = _write_union(store, paths["ntriples"], moment)
         with _Gzip(paths["turtle"], moment) as ttl, gzip.open(paths["ntriples"]) as triples:
             ox.serialize(ox.parse(triples, format=ox.RdfFormat.N_TRIPLES), ttl, format=ox.RdfFormat.TURTLE,
                          prefixes=prefixes)
@@ -147,6 +148,38 @@ def write_dumps(store: OxigraphStore, folder: Path, manifest: Manifest, minter: 
     write_durably(target / INDEX, (json.dumps(index, indent=1) + "\n").encode())
     fsync_dir(target)
     return written
+
+
+def _write_union(store: OxigraphStore, path: Path, moment: _dt.datetime) -> int:
+    """Write every distinct triple of the union of the graphs, sorted, as gzipped N-Triples; return how many.
+
+    Without a ``sort`` program, Oxigraph's DISTINCT removes the repeats, in memory.
+    """
+    sort = shutil.which("sort")
+    if sort is None:
+        with _Gzip(path, moment) as nt:
+            out = _Lines(nt)
+            store.raw.query(UNION_TRIPLES).serialize(out, format=ox.RdfFormat.N_TRIPLES)
+        return out.lines
+    raw = path.with_name(path.name + ".union")
+    unique = path.with_name(path.name + ".sorted")
+    try:
+        with open(raw, "wb") as out:
+            store.raw.query(UNION_AS_STORED).serialize(out, format=ox.RdfFormat.N_TRIPLES)
+        # Byte order (LC_ALL=C): the same bytes in any locale, so one build's dump has one checksum.
+        subprocess.run([sort, "-u", f"--buffer-size={SORT_BUFFER}", f"--temporary-directory={path.parent}",
+                        "--output", str(unique), str(raw)], check=True, env=dict(os.environ, LC_ALL="C"),
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        raw.unlink()
+        with _Gzip(path, moment) as nt, open(unique, "rb") as lines:
+            out = _Lines(nt)
+            shutil.copyfileobj(lines, out, 1 << 20)
+        return out.lines
+    except subprocess.CalledProcessError as exc:
+        raise OSError(f"sorting the union dump failed: {exc.stderr.decode(errors='replace').strip()}") from None
+    finally:
+        raw.unlink(missing_ok=True)
+        unique.unlink(missing_ok=True)
 
 
 def _write_nquads(store: OxigraphStore, path: Path, moment: _dt.datetime) -> int:
