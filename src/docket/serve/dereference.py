@@ -290,11 +290,16 @@ def document_url(doc: str, extension: Representation | None, page: int) -> str:
 
 
 def first_iri(desc: describe.Description, subject: str, predicates: Iterable[str]) -> str | None:
-    for predicate in predicates:
-        for obj in desc.objects(subject, predicate):
-            if isinstance(obj, ox.NamedNode):
-                return obj.value
-    return None
+    """Return the IRI object of the first of ``predicates`` that ``subject`` has, in that order."""
+    # One pass over the triples: for an RDF answer this is the only lookup, not worth an index.
+    wanted = {p: n for n, p in enumerate(predicates)}
+    best: tuple[int, str] | None = None
+    for t in desc.triples:
+        rank = wanted.get(t.predicate.value)
+        if rank is not None and isinstance(t.object, ox.NamedNode) and t.subject.value == subject:
+            if best is None or rank < best[0]:
+                best = (rank, t.object.value)
+    return best[1] if best else None
 
 
 def dataset_license(pub: Published) -> str | None:
@@ -325,14 +330,13 @@ def ordered(triples: list[ox.Triple], resource: str | None) -> list[ox.Triple]:
     """Put the described resource first, then its hash parts, then the rest, each by subject."""
     if not resource:
         return triples
-    first = resource
-
-    def key(t: ox.Triple) -> tuple[int, str]:
+    parts = resource + "#"
+    keyed = []
+    for n, t in enumerate(triples):
         subject = t.subject.value
-        rank = 0 if subject == first else 1 if subject.startswith(first + "#") else 2
-        return rank, subject
-
-    return sorted(triples, key=key)
+        keyed.append((0 if subject == resource else 1 if subject.startswith(parts) else 2, subject, n))
+    keyed.sort()  # plain tuples compare in C; the index keeps equal subjects in their order
+    return [triples[n] for _, _, n in keyed]
 
 
 def serialize(triples: list[ox.Triple], representation: Representation, m: Minter,
