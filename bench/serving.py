@@ -670,9 +670,7 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     clients = sorted({int(c) for c in args.clients.split(",") if c.strip()})
     # The page names the run by its size, never by this machine's folders (--store/--keep paths).
-    command = f"python -m bench serving --records {args.records}"
-    if args.store:
-        command += " (re-measuring a kept store)"
+    command = "python -m bench serving --store STORE" if args.store else f"python -m bench serving --records {args.records}"
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="docket-serving-", dir=args.keep))
@@ -683,6 +681,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
     count = int(info["records"])
+    if args.store:
+        command += f" (re-measuring the {count:,}-record store an ingest or serving run kept)"
     text = section(count, figures, info, clients, args.duration, args.max_requests, args.workers,
                    command.strip(), max(1, args.rounds))
     if not args.no_write:
