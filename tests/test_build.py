@@ -105,6 +105,15 @@ def test_a_missing_folder_stops_before_the_switch_unless_forced(tmp_path, folder
     assert len(manifest.records) == 1 and len(manifest.tombstones) == 3
 
 
+def test_a_store_folder_that_cannot_be_made_is_a_clear_error(tmp_path, folder):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")  # a folder cannot be made inside a file, even by root
+    s = make_settings(tmp_path).replace(store_dir=blocker / "store")
+    res = run(s, "build", str(folder))
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.exception  # no crash
+    assert "Error: the build could not be written under" in res.output and "Traceback" not in res.output
+
+
 def test_rollback_and_stats(tmp_path, folder):
     s = make_settings(tmp_path)
     assert run(s, "build", str(folder)).exit_code == 0

@@ -141,10 +141,11 @@ def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bo
     from docket.cli.pipeline import build
     from docket.store import StoreError
 
-    result = run_ingest(paths or (settings.records_dir,), settings, update_registry=True,
-                        spool_dir=settings.store_dir)
-    echo_summary(result, problems=False)
     try:
+        # The records wait in a spool file under the store folder: an unwritable folder fails here.
+        result = run_ingest(paths or (settings.records_dir,), settings, update_registry=True,
+                            spool_dir=settings.store_dir)
+        echo_summary(result, problems=False)
         with result:
             outcome = build(result, settings, force=force, full=full)
     except StoreError as exc:
