@@ -19,7 +19,7 @@ import datetime as _dt
 from pathlib import Path
 
 from docket.config import Settings
-from docket.harvest.dumps import write_dumps
+from docket.harvest.dumps import FOLDER, write_dumps
 from docket.harvest.index import INDEX_FILE, HarvestIndex, compute_index
 from docket.harvest.sitemap import render, sitemap_urls, write_sitemaps
 from docket.harvest.void import describe_dataset, write_void
@@ -51,7 +51,8 @@ def write_build_files(settings: Settings, folder: Path, manifest: Manifest) -> N
     try:
         dumps = write_dumps(store, folder, manifest, minter)
         write_sitemaps(render(sitemap_urls(store, manifest, minter), minter, manifest.created), folder)
-        write_void(describe_dataset(store, manifest, settings, dumps, minter), folder)
+        union = next((folder / FOLDER / d.name for d in dumps if d.format == "ntriples"), None)
+        write_void(describe_dataset(store, manifest, settings, dumps, minter, union_dump=union), folder)
         # Last, moments before the switch: changes are stamped with the next full second, by which
         # the build is current (see ``docket.harvest.index``).
         published = iso(utc_now() + _dt.timedelta(seconds=1))
