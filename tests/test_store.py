@@ -399,3 +399,23 @@ def test_new_mapping_output_for_the_same_source_counts_as_a_change(settings):
     assert summary.changed == ["r0"] and summary.unchanged == ["r1"]
     records = current_manifest(settings).records
     assert (records["r0"].modified, records["r1"].modified) == ("2026-02-10T09:00:00Z", "2026-01-10T09:00:00Z")
+
+
+def test_a_large_graph_is_loaded_from_its_file_and_counted(settings, tmp_path):
+    report = tmp_path / "validation.nt"
+    lines = [f'_:r{i} <http://www.w3.org/ns/shacl#resultMessage> "finding {i}" .\n' for i in range(500)]
+    lines += [f"_:report <http://www.w3.org/ns/shacl#result> _:r{i} .\n" for i in range(500)]
+    report.write_text("".join(lines), encoding="utf-8")
+    with BuildWriter(settings, now=DAY1) as writer:
+        writer.add_record("r0", nt("r0", "Telegram 0"), content_hash("r0"), source="r0.txt")
+        assert writer.add_graph_file("validation", report) == 1000
+        summary = writer.commit()
+    assert current_manifest(settings).graphs["validation"] == 1000
+    with open_current(settings) as store:
+        graph = f"{BASE}graph/validation"
+        assert store.count(graph) == 1000
+        # Blank nodes stay one node each within the file: every result hangs off the one report node.
+        rows = store.query(f"SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?rep "
+                           f"<http://www.w3.org/ns/shacl#result> ?r . ?r ?p ?m }} }}")
+        assert int(next(iter(rows))["n"].value) == 500
+    assert summary.counts["records"] == 1

@@ -175,10 +175,12 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
             writer.add_graph("authorities", authorities)
             writer.add_graph("ontology", ontology)
             report.add_findings(writer.check_dataset(validator, dataset_description(mapper.minter)))
-            report_nt = report.to_rdf("nt")  # not to_graph(): minutes at 100k records
-            writer.add_graph("validation", report_nt)
+            # As a file, not bytes nor an rdflib graph: a million findings at 100,000 records.
+            report_nt = writer.path / "validation.nt"
+            report.write_rdf(report_nt, "nt")
+            writer.add_graph_file("validation", report_nt)
             write_report_files(report, ingested, writer.path, report_nt)
-            del report_nt
+            report_nt.unlink()
             if after_records is not None:
                 after_records(writer, published)
             summary = writer.commit(force=force, before_switch=lambda folder, manifest: write_derived_files(
@@ -209,11 +211,11 @@ def carry_over_findings(report: ValidationReport, writer: BuildWriter, reused: s
 
 
 def write_report_files(report: ValidationReport, ingested: IngestResult, folder: Path,
-                       ntriples: bytes | None = None) -> None:
+                       ntriples: Path | bytes | None = None) -> None:
     """Write the validation report as JSON (with the ingest rejections) and as Turtle into ``folder``.
 
-    Both are streamed to the files; the Turtle is rewritten natively from ``ntriples``, the report's
-    N-Triples, when the build already made them to load into the store.
+    Both are streamed to the files; the Turtle is rewritten natively from ``ntriples``, a file of the
+    report's N-Triples, when the build already wrote one to load into the store.
     """
     with open(folder / "validation.json", "w", encoding="utf-8") as out:
         report.write_json(out, {"ingest": ingested.to_report()})

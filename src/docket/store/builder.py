@@ -333,6 +333,27 @@ class BuildWriter:
         self._graphs[name] = count
         return count
 
+    def add_graph_file(self, name: str, path: Path) -> int:
+        """Replace the dataset-wide graph ``name`` with the N-Triples file ``path`` (one triple a line).
+
+        For a graph too large to hold as bytes (the validation report: about ten million triples at a
+        million records): Oxigraph loads the file itself, and the lines are counted as it is read.
+        """
+        self._check_open()
+        if name in RESERVED_GRAPHS:
+            raise ValueError(f"graph {name!r} is written by the build itself")
+        graph = ox.NamedNode(str(self.minter.graph(name)))
+        self._flush()
+        self._drop_graph(graph)
+        try:
+            self._open_store().bulk_load(path=str(path), format=NT, to_graph=graph)
+        except SyntaxError as exc:
+            raise ValueError(f"graph {name}: {path.name} cannot be read as N-Triples: {exc}") from exc
+        with open(path, "rb") as fh:
+            count = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+        self._graphs[name] = count
+        return count
+
     # --- publishing -------------------------------------------------------------------------------
 
     def commit(self, force: bool = False,

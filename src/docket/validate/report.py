@@ -12,6 +12,7 @@ import dataclasses
 import datetime as _dt
 import io
 import json
+import shutil
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring  # the C one json.dumps uses
 from pathlib import Path
@@ -417,22 +418,29 @@ class ValidationReport:
                             prefixes=self._ox_prefixes())
 
     def write_rdf(self, path: Path | str, format: str = "ttl", report: URIRef | None = None,
-                  ntriples: bytes | None = None) -> None:
+                  ntriples: Path | bytes | None = None) -> None:
         """Write ``to_rdf(format, report)`` into the file ``path``, a chunk at a time.
 
-        ``ntriples``: the report's N-Triples if the caller already made them (a build loads them into
-        the store first), so that they are not made twice.
+        ``ntriples``: the report's N-Triples (a file, or bytes) if the caller already made them (a build
+        loads them into the store first), so that they are not made twice.
         """
         if format not in ("nt", "ttl"):
             raise ValueError(f"unknown report format {format!r}; use nt or ttl")
         with open(path, "wb") as out:
             if format == "nt":
+                if isinstance(ntriples, Path):
+                    with open(ntriples, "rb") as given:
+                        shutil.copyfileobj(given, out, 1 << 20)
+                    return
                 for chunk in ([ntriples] if ntriples is not None else self._nt_chunks(report)):
                     out.write(chunk)
                 return
-            source = ntriples if ntriples is not None else io.BufferedReader(_Reader(self._nt_chunks(report)), 1 << 16)
-            ox.serialize(ox.parse(source, format=ox.RdfFormat.N_TRIPLES), out, format=ox.RdfFormat.TURTLE,
-                         prefixes=self._ox_prefixes())
+            if isinstance(ntriples, Path):
+                triples = ox.parse(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
+            else:
+                source = ntriples if ntriples is not None else io.BufferedReader(_Reader(self._nt_chunks(report)), 1 << 16)
+                triples = ox.parse(source, format=ox.RdfFormat.N_TRIPLES)
+            ox.serialize(triples, out, format=ox.RdfFormat.TURTLE, prefixes=self._ox_prefixes())
 
     def _ox_prefixes(self) -> dict[str, str]:
         return {k: str(v) for k, v in self._prefixes().items()}
