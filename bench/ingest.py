@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from bench.page import DOC, write_section
 from bench.procs import largest_rss_kb, tree_rss_kb
 
 REPO = Path(__file__).resolve().parent.parent
-DOC = REPO / "docs" / "benchmarks.md"
 
 
 @dataclass
@@ -258,28 +258,6 @@ def section(count: int, timings: list[Timing], baseline: Timing | None, info: di
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_doc(text: str, count: int, path: Path = DOC) -> None:
-    """Put ``text`` into ``path`` as the section for ``count`` records; keep every other section."""
-    heading = f"## Ingest benchmark: {count:,} synthetic records"
-    intro = ("# Benchmarks\n\nFigures from `make bench` / `python -m bench ...` on the machine named in each "
-             "section. The records are SYNTHETIC (`bench/synthetic.py`, seed 1954); no figure here is a "
-             "test.\n\n")
-    old = path.read_text(encoding="utf-8") if path.exists() else intro
-    parts = old.split("\n## ")
-    head, sections = parts[0], ["## " + p for p in parts[1:]]
-    kept = [s.rstrip() + "\n" for s in sections if not s.startswith(heading + "\n")]
-    kept.append(text)
-    kept.sort(key=_section_order)
-    path.write_text(head.rstrip() + "\n\n" + "\n".join(kept), encoding="utf-8")
-
-
-def _section_order(text: str) -> tuple[int, int, str]:
-    first = text.splitlines()[0]
-    if first.startswith("## Ingest benchmark: "):
-        return (0, int(first.split(": ", 1)[1].split()[0].replace(",", "")), first)
-    return (1, 0, first)
-
-
 # --- run ----------------------------------------------------------------------------------------------
 
 def run(count: int, engine: str, workers: int, reference: int | None, keep: Path | None, write: bool,
@@ -303,8 +281,8 @@ def run(count: int, engine: str, workers: int, reference: int | None, keep: Path
             _progress(t)
             if write and not last:  # a long run leaves what it measured so far
                 base = next((x for x in timings if x.name.startswith("(c)")), None)
-                write_doc(section(count, timings, base, info,
-                                  ["*Incomplete: the run was still going when this was written.*"]), count)
+                write_section(section(count, timings, base, info,
+                                      ["*Incomplete: the run was still going when this was written.*"]))
 
         read, records = read_stage(records_dir, settings)
         done(read)
@@ -339,7 +317,7 @@ def run(count: int, engine: str, workers: int, reference: int | None, keep: Path
                          f"the {engine} engine validates {validate.rate / ref.rate:.1f}× as fast as pySHACL alone.")
         text = section(count, timings, baseline, info, notes)
         if write:
-            write_doc(text, count)
+            write_section(text)
         return text
     finally:
         if keep is None:

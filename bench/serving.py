@@ -47,7 +47,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.ingest import DOC, REPO, PeakSampler, machine
+from bench.ingest import REPO, PeakSampler, machine
+from bench.page import DOC, write_section
 from bench.procs import process_count, tree_pss_kb, tree_rss_kb
 
 HEADING = "## Serving benchmark: "
@@ -626,27 +627,6 @@ def section(count: int, figures: Figures, info: dict[str, str], clients: list[in
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_doc(text: str, path: Path = DOC) -> None:
-    """Put ``text`` into ``path``, replacing the section with its heading; keep every other section."""
-    heading = text.splitlines()[0]
-    intro = ("# Benchmarks\n\nFigures from `make bench` / `python -m bench ...` on the machine named in each "
-             "section. The records are SYNTHETIC (`bench/synthetic.py`, seed 1954); no figure here is a "
-             "test.\n\n")
-    old = path.read_text(encoding="utf-8") if path.exists() else intro
-    parts = old.split("\n## ")
-    head, sections = parts[0], ["## " + p for p in parts[1:]]
-    replaced, out = False, []
-    for s in sections:
-        if s.startswith(heading + "\n"):
-            out.append(text)
-            replaced = True
-        else:
-            out.append(s.rstrip() + "\n")
-    if not replaced:
-        out.append(text)
-    path.write_text(head.rstrip() + "\n\n" + "\n".join(out), encoding="utf-8")
-
-
 # --- command ------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> None:
@@ -686,7 +666,7 @@ def main(argv: list[str] | None = None) -> None:
     text = section(count, figures, info, clients, args.duration, args.max_requests, args.workers,
                    command.strip(), max(1, args.rounds))
     if not args.no_write:
-        write_doc(text, args.doc)
+        write_section(text, args.doc)
     print(text)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bench.ingest import Timing, machine, section, tree_rss_kb, write_doc
+from bench.ingest import Timing, machine, section, tree_rss_kb
+from bench.page import write_section
 
 
 def test_sections_are_replaced_by_record_count_and_others_kept(tmp_path):
@@ -11,9 +12,9 @@ def test_sections_are_replaced_by_record_count_and_others_kept(tmp_path):
     info = machine()
     base = Timing("(c) baseline", 2.0, 1000)
     first = section(1000, [Timing("(b) map", 4.0, 1000), base], base, info, ["first run"])
-    write_doc(first, 1000, doc)
-    write_doc(section(100, [base], base, info, ["small"]), 100, doc)
-    write_doc(first.replace("first run", "second run"), 1000, doc)
+    write_section(first, doc)
+    write_section(section(100, [base], base, info, ["small"]), doc)
+    write_section(first.replace("first run", "second run"), doc)
     text = doc.read_text(encoding="utf-8")
     assert text.startswith("# Benchmarks\n\nIntro kept.\n")
     assert "## Serving benchmark\n\nTheirs." in text

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from bench import serving
+from bench.page import write_section
 from servers import oxigraph_binary
 
 OTHER = "## Ingest benchmark: 10,000 synthetic records\n\nSome figures | 1 | 2 |\n"
@@ -18,14 +19,16 @@ OTHER = "## Ingest benchmark: 10,000 synthetic records\n\nSome figures | 1 | 2 |
 def test_write_doc_replaces_only_its_own_section(tmp_path):
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\nIntro.\n\n" + OTHER, encoding="utf-8")
-    serving.write_doc("## Serving benchmark: 50 synthetic records\n\nfirst\n", doc)
-    serving.write_doc("## Serving benchmark: 9 synthetic records\n\nother size\n", doc)
-    serving.write_doc("## Serving benchmark: 50 synthetic records\n\nsecond\n", doc)
+    write_section("## Serving benchmark: 50 synthetic records\n\nfirst\n", doc)
+    write_section("## Serving benchmark: 9 synthetic records\n\nother size\n", doc)
+    write_section("## Serving benchmark: 50 synthetic records\n\nsecond\n", doc)
     text = doc.read_text(encoding="utf-8")
     assert text.startswith("# Benchmarks\n\nIntro.\n")
     assert OTHER in text
     assert "second" in text and "first" not in text and "other size" in text
     assert text.count("## Serving benchmark: 50 synthetic records") == 1
+    # Ingest sections first, then serving, each by size.
+    assert text.index("## Ingest") < text.index("## Serving benchmark: 9 ") < text.index("## Serving benchmark: 50 ")
 
 
 def test_load_counts_requests_and_errors_against_a_real_server(tmp_path):
