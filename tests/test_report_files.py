@@ -73,7 +73,8 @@ def test_streamed_rdf_is_to_rdf(tmp_path, fmt, rdflib_format):
     r = report()
     r.write_rdf(tmp_path / "streamed", fmt)  # written a chunk at a time
     whole = r.to_rdf(fmt)
-    r.write_rdf(tmp_path / "given", fmt, ntriples=r.to_rdf("nt"))  # from N-Triples the caller made
+    (tmp_path / "made.nt").write_bytes(r.to_rdf("nt"))
+    r.write_rdf(tmp_path / "given", fmt, ntriples=tmp_path / "made.nt")  # from N-Triples the caller wrote
     assert (tmp_path / "streamed").read_bytes() == whole == (tmp_path / "given").read_bytes()
     graph = Graph().parse(data=whole, format=rdflib_format)
     assert isomorphic(graph, r.to_graph())
@@ -92,6 +93,7 @@ def test_a_build_writes_the_turtle_from_the_triples_it_loaded(tmp_path, monkeypa
     made = []
     original = ValidationReport._nt_chunks
     monkeypatch.setattr(ValidationReport, "_nt_chunks", lambda self, *a: made.append(1) or original(self, *a))
-    write_report_files(r, Ingested(), tmp_path, loaded)
+    (tmp_path / "loaded.nt").write_bytes(loaded)
+    write_report_files(r, Ingested(), tmp_path, tmp_path / "loaded.nt")
     assert made == []
     assert isomorphic(Graph().parse(tmp_path / "validation.ttl"), Graph().parse(data=loaded, format="nt"))

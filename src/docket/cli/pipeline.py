@@ -211,7 +211,7 @@ def carry_over_findings(report: ValidationReport, writer: BuildWriter, reused: s
 
 
 def write_report_files(report: ValidationReport, ingested: IngestResult, folder: Path,
-                       ntriples: Path | bytes | None = None) -> None:
+                       ntriples: Path | None = None) -> None:
     """Write the validation report as JSON (with the ingest rejections) and as Turtle into ``folder``.
 
     Both are streamed to the files; the Turtle is rewritten natively from ``ntriples``, a file of the

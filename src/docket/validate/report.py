@@ -418,28 +418,27 @@ class ValidationReport:
                             prefixes=self._ox_prefixes())
 
     def write_rdf(self, path: Path | str, format: str = "ttl", report: URIRef | None = None,
-                  ntriples: Path | bytes | None = None) -> None:
+                  ntriples: Path | None = None) -> None:
         """Write ``to_rdf(format, report)`` into the file ``path``, a chunk at a time.
 
-        ``ntriples``: the report's N-Triples (a file, or bytes) if the caller already made them (a build
-        loads them into the store first), so that they are not made twice.
+        ``ntriples``: a file of the report's N-Triples if the caller already wrote one (a build loads
+        it into the store first), so that they are not made twice.
         """
         if format not in ("nt", "ttl"):
             raise ValueError(f"unknown report format {format!r}; use nt or ttl")
         with open(path, "wb") as out:
             if format == "nt":
-                if isinstance(ntriples, Path):
+                if ntriples is None:
+                    out.writelines(self._nt_chunks(report))
+                else:
                     with open(ntriples, "rb") as given:
                         shutil.copyfileobj(given, out, 1 << 20)
-                    return
-                for chunk in ([ntriples] if ntriples is not None else self._nt_chunks(report)):
-                    out.write(chunk)
                 return
-            if isinstance(ntriples, Path):
-                triples = ox.parse(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
+            if ntriples is None:
+                triples = ox.parse(io.BufferedReader(_Reader(self._nt_chunks(report)), 1 << 16),
+                                   format=ox.RdfFormat.N_TRIPLES)
             else:
-                source = ntriples if ntriples is not None else io.BufferedReader(_Reader(self._nt_chunks(report)), 1 << 16)
-                triples = ox.parse(source, format=ox.RdfFormat.N_TRIPLES)
+                triples = ox.parse(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
             ox.serialize(triples, out, format=ox.RdfFormat.TURTLE, prefixes=self._ox_prefixes())
 
     def _ox_prefixes(self) -> dict[str, str]:
