@@ -50,19 +50,26 @@ def test_build_publishes_and_reports(tmp_path, folder):
     assert {"no-record-id", "no-uploaded-date", "fuzzy-match"} <= codes
 
 
-def test_each_unreconciled_name_is_reported_once_with_its_field(tmp_path, folder):
+def test_each_unreconciled_name_is_one_finding_naming_every_record_and_field(tmp_path, folder):
     from docket.ingest import ingest
     from docket.mapping import Mapper
 
     s = make_settings(tmp_path)
     assert run(s, "build", str(folder)).exit_code == 0
     report = json.loads((s.store_dir / "current" / "validation.json").read_text())
-    reported = sorted((f["record"], f["field"], f["message"]) for f in report["results"]
-                      if f["code"] in ("unreconciled", "ambiguous-name"))
+    names = [f for f in report["results"] if f["code"] == "unreconciled"]
+    reported = sorted((m["record"], m["field"], f"{m['field']}: {f['message']}") for f in names for m in f["mentions"])
     mapper = Mapper(s)
-    expected = sorted((r.id, o.field, o.message()) for r in ingest([folder], s).records
-                      for o in mapper.map(r).unreconciled)
+    outcomes = [(r, o) for r in ingest([folder], s).records for o in mapper.map(r).unreconciled]
+    expected = sorted((r.id, o.field, o.message()) for r, o in outcomes if not o.candidates)
     assert reported == expected and len(expected) >= 3
+    # One finding per new resource, about it, and each mention names the record's file.
+    assert len({f["focus"] for f in names}) == len(names) == len({str(o.uri) for _, o in outcomes if not o.candidates})
+    assert all(f["record"] is None and m["file"] for f in names for m in f["mentions"])
+    assert sum(len(f["mentions"]) > 1 for f in names) >= 1, "the fixture names some resource twice"
+    # Names fitting several entries equally are still one finding per record: each needs a decision.
+    ambiguous = sorted((f["record"], f["field"], f["message"]) for f in report["results"] if f["code"] == "ambiguous-name")
+    assert ambiguous == sorted((r.id, o.field, o.message()) for r, o in outcomes if o.candidates)
     # No shape repeats the mapping's warning in vaguer words.
     assert not [f for f in report["results"] if (f.get("path") or "").endswith("#unreconciled")]
 
@@ -71,6 +78,7 @@ def test_rebuild_reuses_unchanged_records_and_keeps_their_report(tmp_path, folde
     s = make_settings(tmp_path)
     assert run(s, "build", str(folder)).exit_code == 0
     first = current_manifest(s)
+    before = json.loads((s.store_dir / "current" / "validation.json").read_text())
     res = run(s, "build", str(folder))
     assert res.exit_code == 0, res.output
     assert "(0 new, 0 changed, 4 unchanged)" in res.stdout
@@ -78,6 +86,13 @@ def test_rebuild_reuses_unchanged_records_and_keeps_their_report(tmp_path, folde
     assert second.records[SEED_ID].modified == first.records[SEED_ID].modified
     report = json.loads((s.store_dir / "current" / "validation.json").read_text())
     assert any(f["code"] == "fuzzy-match" for f in report["results"])
+
+    def findings(data):  # order aside: reused records' findings are carried over after the new ones
+        return sorted(json.dumps(f | {"mentions": sorted(f.get("mentions", []), key=json.dumps)}, sort_keys=True)
+                      for f in data["results"])
+
+    assert findings(report) == findings(before)
+    assert any(len(f.get("mentions", [])) > 1 for f in report["results"])
 
 
 def test_a_violating_record_is_held_back_and_the_others_published(tmp_path, folder):

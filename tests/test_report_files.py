@@ -12,6 +12,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 from docket.cli.pipeline import write_report_files
+from docket.ingest.model import Problem
 from docket.uris import Minter
 from docket.validate import Finding, ValidationReport
 from docket.validate.report import RecordResult
@@ -41,6 +42,10 @@ def report() -> ValidationReport:
     r.add_warning(file="seed.txt, line 4", record="r2", field="senders", message="No authority for 'Xan'",
                   code="unreconciled")
     r.add_warning(file="seed.txt", record=None, field="", message="A file without records", code="empty")
+    for record, field_name in (("r1", "senders"), ("r2", "addressees"), ("r2", "mention in body")):
+        r.add_problems([Problem(field_name, f"{field_name}: 'Xan Vel' matches no authority entry; published as a "
+                                f"new unreconciled agent <{BASE}id/agent/xan-vel>", "unreconciled",
+                                focus=f"{BASE}id/agent/xan-vel")], file=f"{record}.json", record=record)
     r.add_findings([Finding("Violation", "Identifier used twice", focus=URIRef(BASE + "id/dataset/docket"),
                             value=m.record("r2"))])
     r.errors.append('shapes "x" unreadable\nline 2')
@@ -97,3 +102,25 @@ def test_a_build_writes_the_turtle_from_the_triples_it_loaded(tmp_path, monkeypa
     write_report_files(r, Ingested(), tmp_path, tmp_path / "loaded.nt")
     assert made == []
     assert isomorphic(Graph().parse(tmp_path / "validation.ttl"), Graph().parse(data=loaded, format="nt"))
+
+
+def test_an_unreconciled_name_is_one_finding_that_names_every_record():
+    r = report()
+    [name] = [f for f in r.all_findings() if f.mentions]
+    assert name.focus == URIRef(BASE + "id/agent/xan-vel") and name.record is None
+    assert name.message.startswith("'Xan Vel' matches no authority entry")  # the field is the mention's
+    assert name.field == "senders, addressees, mention in body"
+    assert name.mentions == (("r1", "r1.json", "senders"), ("r2", "r2.json", "addressees"),
+                             ("r2", "r2.json", "mention in body"))
+    assert str(name).endswith("; named in 2 records: r1, r2")
+    assert r.counts()["warnings"] == 4  # r1's odd date, r2's reader warning, the file's, and the name once
+    # Read back (a rebuild carries over reused records' findings), it joins the same name's finding.
+    again = ValidationReport(Minter(BASE))
+    again.add_findings([Finding.from_json(name.to_json())])
+    assert again.all_findings() == [name]
+    # In the graph the result is about the new resource and names each record once, so a record's page
+    # finds it.
+    g = r.to_graph()
+    [result] = g.subjects(URIRef(SH + "focusNode"), URIRef(BASE + "id/agent/xan-vel"))
+    assert set(g.objects(result, URIRef(SH + "focusNode"))) == {URIRef(BASE + "id/agent/xan-vel")}
+    assert set(g.objects(result, URIRef(BASE + "ontology#record"))) == {Literal("r1"), Literal("r2")}

@@ -207,7 +207,13 @@ def carry_over_findings(report: ValidationReport, writer: BuildWriter, reused: s
     if path is None or not path.exists():
         return
     data = json.loads(path.read_text(encoding="utf-8"))
-    report.add_findings(Finding.from_json(f) for f in data.get("results", []) if f.get("record") in reused)
+    for f in data.get("results", []):
+        if f.get("mentions"):  # an unreconciled name: keep where the reused records name it
+            kept = [m for m in f["mentions"] if m.get("record") in reused]
+            if kept:
+                report.add_findings([Finding.from_json(f | {"mentions": kept})])
+        elif f.get("record") in reused:
+            report.add_findings([Finding.from_json(f)])
 
 
 def write_report_files(report: ValidationReport, ingested: IngestResult, folder: Path,

@@ -100,6 +100,7 @@ class Problem:
     message: str
     code: str
     severity: str = WARNING
+    focus: str | None = None  # the IRI of the resource it is about (an unreconciled name's new resource)
 
 
 @dataclass(frozen=True)

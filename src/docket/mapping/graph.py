@@ -176,8 +176,9 @@ class _Builder:
             self.add(node, SKOS.prefLabel, Literal(label, lang="en"))
         return node
 
-    def problem(self, field_name: str, message: str, code: str, severity: str = WARNING) -> None:
-        self.result.problems.append(Problem(field_name, message, code, severity))
+    def problem(self, field_name: str, message: str, code: str, severity: str = WARNING,
+                focus: str | None = None) -> None:
+        self.result.problems.append(Problem(field_name, message, code, severity, focus))
 
     def date(self, value: DateValue | None, field_name: str) -> Literal | None:
         if value is None or not (value.iso or value.text):
@@ -206,7 +207,8 @@ class _Builder:
         outcome = Outcome(field_name, written, _resource_kind(kinds), uri, label, UNRECONCILED, match.score,
                           None, tuple(c.label for c in match.candidates))
         self.result.outcomes.append(outcome)
-        self.problem(field_name, outcome.message(), "ambiguous-name" if match.candidates else "unreconciled")
+        self.problem(field_name, outcome.message(), "ambiguous-name" if match.candidates else "unreconciled",
+                     focus=str(uri) if uri is not None else None)
         return uri, label, match
 
     def new_resource(self, written: str, kinds: tuple[str, ...]) -> tuple[URIRef, str]:

@@ -36,6 +36,9 @@ EXIT_CONFORMS = 0
 EXIT_DOES_NOT_CONFORM = 1
 EXIT_ERROR = 2
 
+# The mapping's warning code that is aggregated: one finding per unreconciled name, not per mention.
+AGGREGATED_CODE = "unreconciled"
+
 _SEVERITY_IRI = {VIOLATION: SH.Violation, WARNING: SH.Warning, INFO: SH.Info}
 _SEVERITY_NAME = {v: k for k, v in _SEVERITY_IRI.items()}
 
@@ -132,6 +135,9 @@ class Finding:
     record: str | None = None  # the record's stable ID
     source: str | None = None  # file and position the record came from
     code: str | None = None  # reader/mapping warning code ("no-record-id", "unreconciled", ...)
+    # (record, file, field) of every place an aggregated finding was met: an unreconciled name is one
+    # finding however many records name it (``record`` and ``source`` are then None).
+    mentions: tuple[tuple[str | None, str | None, str], ...] = ()
 
     @property
     def blocks(self) -> bool:
@@ -157,6 +163,8 @@ class Finding:
             "component": _text(self.component),
             "code": self.code,
         }
+        if self.mentions:
+            data["mentions"] = [{"record": r, "file": f, "field": fd} for r, f, fd in self.mentions]
         return data
 
     @classmethod
@@ -180,16 +188,24 @@ class Finding:
             record=data.get("record"),
             source=data.get("file"),
             code=data.get("code"),
+            mentions=tuple((m.get("record"), m.get("file"), m.get("field") or "") for m in data.get("mentions") or ()),
         )
 
     def __str__(self) -> str:
         where = ", ".join(x for x in (self.source, f"record {self.record}" if self.record else None) if x)
         field_part = f" [{self.field}]" if self.field else ""
         value = f" ({_text(self.value)})" if self.value is not None and self.code is None else ""
-        return f"{self.severity}: {where or _text(self.focus)}{field_part}: {self.message}{value}"
+        return f"{self.severity}: {where or _text(self.focus)}{field_part}: {self.message}{value}{self._named_in()}"
+
+    def _named_in(self, shown: int = 5) -> str:
+        if not self.mentions:
+            return ""
+        records = list(dict.fromkeys(r for r, _, _ in self.mentions if r))
+        more = f" and {len(records) - shown} more" if len(records) > shown else ""
+        return f"; named in {len(records)} record{'s' if len(records) != 1 else ''}: {', '.join(records[:shown])}{more}"
 
 
-@dataclass
+@dataclass(slots=True)  # one per record validated: a million in a large build
 class RecordResult:
     """Give the outcome of validating one record: it conforms when no finding is a violation."""
 
@@ -225,6 +241,8 @@ class ValidationReport:
         self.records: list[RecordResult] = []
         self.findings: list[Finding] = []  # findings not tied to one record's validation run
         self.errors: list[str] = []  # what stopped validation itself (unreadable shapes, ...)
+        # Unreconciled names, one finding each: (severity, focus, message) -> (finding, its mentions).
+        self._aggregated: dict[tuple[str, Node | None, str], tuple[Finding, list[tuple]]] = {}
 
     # --- filling it -------------------------------------------------------------------------------
 
@@ -238,8 +256,25 @@ class ValidationReport:
             self.add(result)
 
     def add_findings(self, findings: Iterable[Finding]) -> None:
-        """Add findings of the dataset pass or of the authorities; they are reported, not per record."""
-        self.findings.extend(findings)
+        """Add findings of the dataset pass or of the authorities; they are reported, not per record.
+
+        An aggregated finding (one with ``mentions``, as read back from an earlier report) joins the
+        finding of the same name, so that a rebuild's report names each unreconciled name once.
+        """
+        for finding in findings:
+            if finding.mentions:
+                for record, source, field_name in finding.mentions:
+                    self._mention(finding, record, source, field_name)
+            else:
+                self.findings.append(finding)
+
+    def _mention(self, finding: Finding, record: str | None, source: str | None, field_name: str) -> None:
+        key = (finding.severity, finding.focus, finding.message)
+        entry = self._aggregated.get(key)
+        if entry is None:
+            entry = self._aggregated[key] = (dataclasses.replace(finding, field="", record=None, source=None,
+                                                                 mentions=()), [])
+        entry[1].append((record, source, field_name))
 
     def add_warning(
         self,
@@ -275,6 +310,14 @@ class ValidationReport:
         Takes ``Record.problems`` or ``MappingResult.problems`` (which already holds the reader's).
         """
         for problem in problems:
+            if problem.code == AGGREGATED_CODE and problem.focus:
+                # The same words in every record that names it: one finding, with where it was met.
+                prefix = f"{problem.field}: "
+                message = problem.message[len(prefix):] if problem.message.startswith(prefix) else problem.message
+                self._mention(Finding(severity_name(problem.severity), message, focus=URIRef(problem.focus),
+                                      component=self.minter.ontology.ReaderCheck, code=problem.code),
+                              record or None, file, problem.field)
+                continue
             self.add_warning(
                 file=file,
                 record=record or None,
@@ -291,9 +334,7 @@ class ValidationReport:
     # --- reading it -------------------------------------------------------------------------------
 
     def all_findings(self) -> list[Finding]:
-        out = [f for r in self.records for f in r.findings]
-        out.extend(self.findings)
-        return out
+        return list(self._iter_findings())
 
     @property
     def conforms(self) -> bool:
@@ -393,6 +434,9 @@ class ValidationReport:
         for r in self.records:
             yield from r.findings
         yield from self.findings
+        for finding, mentions in self._aggregated.values():
+            fields = ", ".join(dict.fromkeys(f for _, _, f in mentions if f))
+            yield dataclasses.replace(finding, field=fields, mentions=tuple(mentions))
 
     def to_graph(self, report: URIRef | None = None) -> Graph:
         """Return the report as a ``sh:ValidationReport`` graph (``report`` names its node)."""
@@ -459,6 +503,7 @@ class ValidationReport:
                   (f"<{docket}sourceFile>", "source"), (f"<{docket}code>", "code"))
         severity = {name: f"<{iri}>" for name, iri in _SEVERITY_IRI.items()}
         reader_check = f"<{docket}ReaderCheck>"
+        p_record = f"<{docket}record>"
         result_type = f"<{SH.ValidationResult}>"
 
         node = _nt_term(report) if report is not None else "_:r0"
@@ -487,6 +532,8 @@ class ValidationReport:
                 value = getattr(finding, name)
                 if value:
                     lines.append(f"{r} {predicate} {_nt_text(value)} .\n")
+            for record in dict.fromkeys(m[0] for m in finding.mentions if m[0]):
+                lines.append(f"{r} {p_record} {_nt_text(record)} .\n")
             chunk.append("".join(lines))
             if len(chunk) >= 2000:
                 yield "".join(chunk).encode()
@@ -531,4 +578,6 @@ class ValidationReport:
                 yield r, source_, Literal(finding.source)
             if finding.code:
                 yield r, code_, Literal(finding.code)
+            for record in dict.fromkeys(m[0] for m in finding.mentions if m[0]):
+                yield r, record_, Literal(record)
 
