@@ -163,3 +163,61 @@ def test_no_build_yet_is_a_clear_error(tmp_path):
     s = make_settings(tmp_path)
     res = run(s, "stats")
     assert res.exit_code == 1 and "docket build" in res.output
+
+
+def _unreconciled(s):
+    """Return (resources described in the unreconciled graph, those any record graph describes)."""
+    import pyoxigraph as ox
+
+    from docket.uris import Minter
+
+    m = Minter(s.base_uri)
+    graph = str(m.graph("unreconciled"))
+    with open_current(s) as store:
+        flagged = f"<{m.ontology}unreconciled>"
+        rows = store.query(f"SELECT DISTINCT ?g ?x WHERE {{ GRAPH ?g {{ ?x {flagged} true }} }}")
+        where: dict[str, set[str]] = {}
+        for row in rows:
+            where.setdefault(row["g"].value, set()).add(row["x"].value)
+        count = sum(1 for _ in store.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+    return where.pop(graph, set()), where, count
+
+
+def test_resources_for_unreconciled_names_are_described_once_in_their_own_graph(tmp_path, folder):
+    from docket.ingest import ingest
+    from docket.mapping import Mapper
+
+    s = make_settings(tmp_path)
+    assert run(s, "build", str(folder)).exit_code == 0
+    names, in_records, count = _unreconciled(s)
+    mapper = Mapper(s)
+    records = {r.id: r for r in ingest([folder], s).records}
+    expected = {str(o.uri) for r in records.values() for o in mapper.map(r).unreconciled if o.uri}
+    assert names == expected and len(names) >= 3
+    assert in_records == {}, "no record graph repeats a name's description"
+    assert current_manifest(s).graphs["unreconciled"] == count
+    # A record's description still labels and types the names it links.
+    from docket.serve.describe import describe_record
+
+    record_id, result = next((rid, mapper.map(r)) for rid, r in records.items() if mapper.map(r).unreconciled)
+    with open_current(s) as store:
+        desc = describe_record(store, mapper.minter, record_id)
+    for outcome in result.unreconciled:
+        if outcome.uri:
+            assert desc.label(str(outcome.uri)) and desc.types(str(outcome.uri))
+
+    # Rebuilt with one example record left: the others are withdrawn, and the names only they gave go.
+    examples = json.loads((ROOT / "docs" / "examples" / "records.json").read_text(encoding="utf-8"))
+    assert isinstance(examples, list) and len(examples) > 1
+    (folder / "examples.json").write_text(json.dumps(examples[:1]), encoding="utf-8")
+    res = run(s, "build", str(folder), "--force")
+    assert res.exit_code == 0, res.output
+    names_after, in_records, count = _unreconciled(s)
+    kept = {str(o.uri) for rid in current_manifest(s).records for o in mapper.map(records[rid]).unreconciled if o.uri}
+    assert names_after == kept and kept and kept < names and in_records == {}
+    assert current_manifest(s).graphs["unreconciled"] == count
+    # And back: an incremental build reuses what it kept and adds the other records' names again.
+    (folder / "examples.json").write_text(json.dumps(examples), encoding="utf-8")
+    res = run(s, "build", str(folder))
+    assert res.exit_code == 0 and "unchanged)" in res.stdout and " 0 unchanged" not in res.stdout, res.output
+    assert _unreconciled(s)[0] == names

@@ -1,3 +1,3 @@
 """Docket: publish archival records as linked data."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

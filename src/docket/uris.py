@@ -87,7 +87,7 @@ class Minter:
         return URIRef(f"{self.base}graph/record/{record_id}")
 
     def graph(self, name: str) -> URIRef:
-        """Return a dataset-wide named graph: authorities, ontology, validation, build."""
+        """Return a dataset-wide named graph: authorities, unreconciled, ontology, validation, build."""
         return URIRef(f"{self.base}graph/{name}")
 
     def description(self, resource: URIRef, extension: str | None = None) -> str:

@@ -56,7 +56,8 @@ def build_fingerprint(validator: Validator, context: Graph, settings: Settings) 
 
 
 class MapRecord:
-    """Map one record to (ID, N-Triples, source, problems) in whichever process runs it.
+    """Map one record to (ID, N-Triples, source, (problems, where the shared triples begin)) in whichever
+    process runs it.
 
     Sent to the validation workers, so mapping runs in parallel with validation instead of in the
     process feeding them; each process builds its ``Mapper`` once, on first use.
@@ -67,12 +68,13 @@ class MapRecord:
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    def __call__(self, record: Record) -> tuple[str, bytes, str, list]:
+    def __call__(self, record: Record) -> tuple[str, bytes, str, tuple[list, int]]:
         mapper = self._mappers.get(self.settings)
         if mapper is None:
             mapper = self._mappers[self.settings] = Mapper(self.settings)
         result = mapper.map(record)
-        return record.id, result.ntriples(), str(record.source), result.problems
+        data, shared_at = result.split_ntriples()
+        return record.id, data, str(record.source), (result.problems, shared_at)
 
 
 def map_and_validate(
@@ -80,13 +82,15 @@ def map_and_validate(
     mapper: Mapper,
     validator: Validator,
     report: ValidationReport,
-    on_result: Callable[[Record, MappingResult | None, bytes, bool], None],
+    on_result: Callable[[Record, MappingResult | None, bytes, bytes, bool], None],
     keep_graphs: bool = False,
 ) -> None:
     """Map each record, validate all in parallel, and hand each back with whether it conforms.
 
-    Unless ``keep_graphs``, mapping runs in the validation workers and ``on_result`` gets no
-    ``MappingResult`` (None): only the N-Triples come back, not each record's rdflib graph.
+    ``on_result(record, result, own, shared, conforms)`` gets the record's own N-Triples and those of
+    the resources published for its unreconciled names (``MappingResult.shared``) apart; each record
+    is validated with both. Unless ``keep_graphs``, mapping runs in the validation workers and
+    ``result`` is None: only the N-Triples come back, not each record's rdflib graph.
     """
     if not keep_graphs:
         pending: deque[Record] = deque()
@@ -97,27 +101,27 @@ def map_and_validate(
                 yield record
 
         MapRecord._mappers.setdefault(mapper.settings, mapper)  # this process already has one
-        for checked, data, problems in validator.validate_prepared(sent(), MapRecord(mapper.settings)):
+        for checked, data, (problems, shared_at) in validator.validate_prepared(sent(), MapRecord(mapper.settings)):
             record = pending.popleft()
             assert record.id == checked.record, "results come back in input order"
             report.add(checked)
             report.add_problems(problems, file=str(record.source), record=record.id)
-            on_result(record, None, data, checked.conforms)
+            on_result(record, None, data[:shared_at], data[shared_at:], checked.conforms)
         return
-    mapped: dict[str, tuple[Record, MappingResult, bytes]] = {}
+    mapped: dict[str, tuple[Record, MappingResult, bytes, int]] = {}
 
     def items():
         for record in records:
             result = mapper.map(record)
-            data = result.ntriples()
-            mapped[record.id] = (record, result, data)
+            data, shared_at = result.split_ntriples()
+            mapped[record.id] = (record, result, data, shared_at)
             yield record.id, data, str(record.source)
 
     for checked in validator.validate_many(items()):
-        record, result, data = mapped.pop(checked.record)
+        record, result, data, shared_at = mapped.pop(checked.record)
         report.add(checked)
         report.add_problems(result.problems, file=str(record.source), record=record.id)
-        on_result(record, result, data, checked.conforms)
+        on_result(record, result, data[:shared_at], data[shared_at:], checked.conforms)
 
 
 def validate_only(ingested: IngestResult, settings: Settings) -> Outcome:
@@ -160,9 +164,10 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
                     else:
                         yield record
 
-            def publish(record: Record, result: MappingResult | None, data: bytes, conforms: bool) -> None:
+            def publish(record: Record, result: MappingResult | None, own: bytes, shared: bytes,
+                        conforms: bool) -> None:
                 if conforms:
-                    writer.add_record(record.id, data, hashes[record.id], source=str(record.source))
+                    writer.add_record(record.id, own, hashes[record.id], source=str(record.source), shared=shared)
                     if result is not None:  # only kept for after_records: each holds an rdflib graph
                         published.append((record, result))
                 else:

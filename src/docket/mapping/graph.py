@@ -79,6 +79,9 @@ class MappingResult:
 
     ``triples`` is an insertion-ordered set (a dict of triple -> None). ``graph`` is built from it
     on first use and cached: changing that Graph changes neither ``triples`` nor ``ntriples()``.
+    ``shared`` are those of ``triples`` that describe resources published for names no authority
+    matched: the same in every record naming them, so a build stores them once, in a graph of
+    their own, and validates each record with them.
     """
 
     record_id: str
@@ -89,6 +92,7 @@ class MappingResult:
     outcomes: list[Outcome] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # the reader's, then the mapping's
+    shared: dict[Triple, None] = field(default_factory=dict)
 
     @cached_property
     def graph(self) -> Graph:
@@ -101,6 +105,11 @@ class MappingResult:
     def ntriples(self) -> bytes:
         """Return the triples as N-Triples (UTF-8), in the order the mapping made them."""
         return ntriples(self.triples)
+
+    def split_ntriples(self) -> tuple[bytes, int]:
+        """Return all the triples as N-Triples, the record's own first, and where the ``shared`` begin."""
+        own = ntriples(t for t in self.triples if t not in self.shared)
+        return own + ntriples(self.shared), len(own)
 
     @property
     def fuzzy(self) -> list[Outcome]:
@@ -229,14 +238,15 @@ class _Builder:
             n += 1
         uri = self.m.resource(resource_kind, candidate)
         kind = guess_agent_kind(label) if resource_kind == "agent" and len(kinds) > 1 else kinds[0]
-        for cls in AUTHORITY_CLASSES[kind]:
-            self.add(uri, RDF.type, cls)
-        self.add(uri, SKOS.prefLabel, Literal(label))
-        self.add(uri, RDFS.label, Literal(label))
-        self.add(uri, self.d.unreconciled, Literal(True))
+        description = [(uri, RDF.type, cls) for cls in AUTHORITY_CLASSES[kind]]
+        description += [(uri, SKOS.prefLabel, Literal(label)), (uri, RDFS.label, Literal(label)),
+                        (uri, self.d.unreconciled, Literal(True))]
         scheme = self.ctx.authorities.scheme(kind)
         if scheme is not None:
-            self.add(uri, SKOS.inScheme, scheme)
+            description.append((uri, SKOS.inScheme, scheme))
+        for triple in description:
+            self.triples[triple] = None
+            self.result.shared[triple] = None
         return uri, label
 
     def role(self, node: URIRef, name: Name, match) -> None:

@@ -56,15 +56,14 @@ def record_query(minter: Minter, record_id: str) -> str:
 
     The linked IRIs are collected in a DISTINCT sub-select first: Oxigraph then looks each one's
     label up by index instead of joining against every label in the store (six times faster).
-    Labels and types come from the record's own graph, the authorities and the ontology only: a
-    topic or an unreconciled agent is labelled again in every record graph that mentions it, so
-    asking all graphs read thousands of copies of one label at 10,000 records (a second per
-    record) and grows with the collection; these three graphs hold what the record needs.
+    Labels and types come from the record's own graph, the authorities, the resources published
+    for unreconciled names and the ontology only: these graphs hold what the record needs, and
+    asking all graphs would grow with the collection.
     """
     record = str(minter.record(record_id))
     graph = iri(str(minter.record_graph(record_id)))
     build = iri(str(minter.graph("build")))
-    sources = f"VALUES ?g {{ {graph} {iri(str(minter.graph('authorities')))} {iri(str(minter.graph('ontology')))} }}"
+    sources = "VALUES ?g { " + " ".join(iri(str(g)) for g in (minter.record_graph(record_id), *context_graphs(minter))) + " }"
     linked = (f'{{ SELECT DISTINCT ?t WHERE {{ GRAPH {graph} {{ ?x ?y ?t '
               f'FILTER(isIRI(?t) && !STRSTARTS(STR(?t), "{record}#")) }} }} }}')
     return PREFIXES + f"""CONSTRUCT {{ ?s ?p ?o . ?t rdfs:label ?l . ?t a ?ty . {iri(record)} dcterms:modified ?m }}
@@ -74,6 +73,11 @@ WHERE {{
   UNION {{ {linked} {sources} GRAPH ?g {{ ?t a ?ty }} }}
   UNION {{ GRAPH {build} {{ {iri(record)} dcterms:modified ?m }} }}
 }}"""
+
+
+def context_graphs(minter: Minter) -> tuple[str, ...]:
+    """Return the graphs that label and type what a record links: authorities, unreconciled names, ontology."""
+    return tuple(str(minter.graph(name)) for name in ("authorities", "unreconciled", "ontology"))
 
 
 def resource_query(uri: str, authorities: str, graphs: Iterable[str] | None = None,
@@ -174,7 +178,7 @@ def record_triples(store: OxigraphStore, minter: Minter, record_id: str) -> list
     """Return what ``record_query`` constructs, read by pattern from the embedded store.
 
     The record's graph; for each IRI it links (not its own parts) the labels and types the
-    authorities and the ontology give it (its own graph's are among its triples already), remembered
+    authorities, the unreconciled names' graph and the ontology give it (its own graph's are among its triples already), remembered
     per store since a build never changes; its modification time from the build graph.
     """
     raw = store.raw
@@ -193,7 +197,7 @@ def record_triples(store: OxigraphStore, minter: Minter, record_id: str) -> list
         known = memo.get(term.value)
         if known is None:
             if context is None:
-                context = [ox.NamedNode(str(minter.graph(name))) for name in ("authorities", "ontology")]
+                context = [ox.NamedNode(g) for g in context_graphs(minter)]
             known = memo[term.value] = tuple(
                 quad.triple for g in context for p in (_LABEL, _TYPE) for quad in raw.quads_for_pattern(term, p, None, g))
         triples.extend(known)

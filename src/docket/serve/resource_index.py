@@ -1,8 +1,9 @@
 """Index, once per build, which graphs describe each resource and how many records point at it.
 
-A topic or an unreconciled agent is said again in every record graph that mentions it (its label,
-types, ``docket:unreconciled``), so asking the union of graphs what is said of it reads thousands
-of copies at 10,000 records, and counting the records that point at it reads every one of them.
+A resource is described in the authorities or the unreconciled names' graph, but record graphs
+say things of it too (that a translator is a ``prov:Agent``, in every record they translated), so
+asking the union of graphs what is said of it can read thousands of copies, and counting the
+records that point at it reads every one of them.
 ``build_resource_index(store, path)`` runs when the build is made (``write_site_files``) and writes
 ``resources.sqlite`` into the build folder: per resource the few graphs that together hold every
 distinct triple about it (the smallest graph IRI holding each triple, so copies share one graph)

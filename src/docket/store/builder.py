@@ -38,7 +38,9 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 _DCT = "http://purl.org/dc/terms/"
 _PROV = "http://www.w3.org/ns/prov#"
 _VOID = "http://rdfs.org/ns/void#"
-RESERVED_GRAPHS = ("build",)
+# Written by the build itself: its metadata, and the resources published for unreconciled names.
+UNRECONCILED_GRAPH = "unreconciled"
+RESERVED_GRAPHS = ("build", UNRECONCILED_GRAPH)
 
 
 class BuildError(StoreError):
@@ -173,6 +175,7 @@ class BuildWriter:
         self._buffer: list[ox.Quad] = []
         self._text: list[tuple[str, str | None, bytes]] = []  # (record, source, its N-Quads)
         self._buffered = 0
+        self._shared: dict[bytes, None] = {}  # N-Triples lines of the unreconciled graph, each once
         self._finished = False
         self._tombstones: dict[str, Tombstone] | None = None
 
@@ -203,10 +206,14 @@ class BuildWriter:
         data: str | bytes | Graph,
         content_hash: str,
         source: str | None = None,
+        shared: bytes = b"",
     ) -> int:
         """Add one record's triples (N-Triples or a graph) as its own named graph; return the count.
 
-        A record whose hash equals the current build's keeps its modification time.
+        ``shared``: N-Triples describing the resources published for the record's unreconciled
+        names, which every record naming them repeats; they go once into the graph
+        ``{base}graph/unreconciled`` (see ``commit``). A record whose hash equals the current
+        build's keeps its modification time.
         """
         self._check_open()
         if record_id in self._records or record_id in self._held:
@@ -235,7 +242,11 @@ class BuildWriter:
             self._buffered += count
         if self._buffered >= _FLUSH_QUADS:
             self._flush()
-        data_hash = triples_hash(text)
+        if shared:
+            if _as_nquads(shared, graph) is None:
+                raise _unreadable(record_id, source, SyntaxError("its unreconciled names' triples are not one a line"))
+            self._shared.update(dict.fromkeys(shared.splitlines(keepends=True)))
+        data_hash = triples_hash(text + shared)
         before = self.previous.records.get(record_id) if self.previous else None
         # Unchanged means the same source and the same published triples: new mapping code that
         # changes a record's triples changes its modification time, so no cache serves the old ones.
@@ -371,6 +382,7 @@ class BuildWriter:
         self._check_open()
         self._flush()
         tombstones = self._settle_tombstones()
+        self._write_unreconciled()
         self._verify_record_graphs()
         self._guard_record_count(force)
 
@@ -513,6 +525,33 @@ class BuildWriter:
         self._inherited.clear()
         self._tombstones = tombstones
         return tombstones
+
+    def _write_unreconciled(self) -> None:
+        """Describe, in one graph, each resource published for an unreconciled name that a record links.
+
+        An incremental build starts from the current build's graph (its reused records' names are
+        there), adds the new records' and drops every resource no record graph points at any more
+        (its records withdrawn, held back or changed). A full build writes only what it was given.
+        """
+        store = self._open_store()
+        graph = ox.NamedNode(str(self.minter.graph(UNRECONCILED_GRAPH)))
+        if self._shared:
+            nquads = _as_nquads(b"".join(self._shared), graph)
+            assert nquads is not None, "add_record checked the lines"
+            store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+            self._shared.clear()
+        subjects = {quad.subject for quad in store.quads_for_pattern(None, None, None, graph)}
+        count = 0
+        for subject in subjects:
+            # No graph besides this one holds an unreconciled resource as subject or links one from it.
+            if any(quad.graph_name != graph for quad in store.quads_for_pattern(None, None, subject, None)):
+                count += sum(1 for _ in store.quads_for_pattern(subject, None, None, graph))
+            else:
+                for quad in list(store.quads_for_pattern(subject, None, None, graph)):
+                    store.remove(quad)
+        if not count:
+            self._drop_graph(graph)  # an empty graph does not exist, in the manifest as in the store
+        self._graphs[UNRECONCILED_GRAPH] = count
 
     def _verify_record_graphs(self) -> None:
         prefix = str(self.minter.record_graph(""))
