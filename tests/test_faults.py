@@ -98,9 +98,17 @@ def test_kill_9_of_a_build_at_random_points_changes_nothing_served(stack):
     mid_write = 0
     for attempt in range(KILLS):
         live = current_build(store)
+        known = set(builds.iterdir())
         process = subprocess.Popen([DOCKET, "build", "--full"], env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(rng.uniform(folder_at * 0.8, total * 1.05))
+        if rng.random() < 0.2:  # before the build has a folder
+            time.sleep(rng.uniform(0, folder_at))
+        else:
+            # Aimed from the moment its folder appears, not from its start: how long a build takes to
+            # get there varies with what else the machine runs, and would aim the kills past its end.
+            while process.poll() is None and not set(builds.iterdir()) - known:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, (total - folder_at) * 1.05))
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)  # the build and any validation workers it started
         process.wait(timeout=30)

@@ -271,3 +271,41 @@ def test_doc_examples_read_cleanly_and_agree(repo_root, settings, tmp_path):
     assert from_json.title == "Telegram, CCP Central Committee to Zhou Enlai"
     assert from_json.citations == ["ZX vol. 4, p. 509"] and from_json.translators[0].written == "Chen Jian"
     assert from_json.signature_date.iso == "1954-06-20"
+
+
+# -- the compiled schema decides as jsonschema does ---------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+
+from docket.ingest.jsonfile import _compiled, _validator  # noqa: E402
+
+_FIELDS = sorted(fields.published_schema()["$defs"]["record"]["properties"])
+_scalar = st.one_of(st.text(max_size=8), st.sampled_from(["", " ", "\n", "June 20, 1954", "x"]), st.integers(),
+                    st.floats(allow_nan=False), st.booleans(), st.none())
+_value = st.one_of(_scalar, st.lists(_scalar, max_size=3), st.lists(st.text(max_size=5), max_size=3),
+                   st.dictionaries(st.text(max_size=4), _scalar, max_size=2))
+_objects = st.dictionaries(st.one_of(st.sampled_from(_FIELDS), st.text(max_size=6)), _value, max_size=8)
+
+
+def _fast_verdict(obj) -> bool:
+    import fastjsonschema
+
+    try:
+        _compiled()(obj)
+        return True
+    except fastjsonschema.JsonSchemaException:
+        return False
+
+
+@hsettings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(obj=_objects, title=st.one_of(st.none(), _value), date=st.one_of(st.none(), _value))
+def test_the_compiled_schema_accepts_exactly_what_jsonschema_accepts(obj, title, date):
+    for key, value in (("title", title), ("date", date)):
+        if value is not None:
+            obj[key] = value
+    assert _fast_verdict(obj) == (not list(_validator().iter_errors(obj))), obj
+
+
+def test_the_compiled_schema_passes_every_example(repo_root):
+    data = json.loads((repo_root / "docs" / "examples" / "records.json").read_text(encoding="utf-8"))
+    assert data and all(_fast_verdict(obj) for obj in data)

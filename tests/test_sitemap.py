@@ -47,6 +47,22 @@ def test_pages_list_records_with_their_modification_times(client, built_settings
     assert listed["http://example.org/doc/agent/zhou-enlai"] is None
     assert "http://example.org/doc/place/red-river-delta" in listed
     assert not any("#" in loc or "/id/" in loc for loc in listed)
+    # Every entity any graph says something of has its page listed, the unreconciled ones too.
+    import pyoxigraph as ox
+
+    from docket.harvest.sitemap import ENTITY_KINDS
+
+    m = Minter("http://example.org/")
+    store = ox.Store.read_only(str(store_path(built_settings) / "oxigraph"))
+    subjects = {q.subject.value for q in store.quads_for_pattern(None, None, None)
+                if isinstance(q.subject, ox.NamedNode)}
+    entities = {m.description(m.resource(*m.split(s))) for s in subjects
+                if m.split(s) and m.split(s)[0] in ENTITY_KINDS}
+    assert entities == {loc for loc in listed if "/doc/" in loc and "/doc/record/" not in loc}
+    assert any("/doc/agent/" in loc and loc.rsplit("/", 1)[1] not in ("zhou-enlai",) for loc in entities)
+    unreconciled = {q.subject.value for q in store.quads_for_pattern(
+        None, ox.NamedNode(str(m.ontology) + "unreconciled"), None, ox.NamedNode(str(m.graph("unreconciled"))))}
+    assert unreconciled and {m.description(m.resource(*m.split(u))) for u in unreconciled} <= set(listed)
 
 
 def test_every_listed_page_is_served(client):

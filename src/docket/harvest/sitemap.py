@@ -35,7 +35,10 @@ def sitemap_urls(store: Any, manifest: Manifest, minter: Minter) -> list[tuple[s
     for rid, entry in sorted(manifest.records.items()):
         urls.append((minter.description(minter.record(rid)), entry.modified))
     space = minter.base + "id/"
-    rows = store.query("SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } "
+    # Every entity with a page is described in the authorities or the unreconciled names' graph (a
+    # record graph only says more of one): two small graphs to read, not every quad of the build.
+    described = " ".join(f"<{minter.graph(name)}>" for name in ("authorities", "unreconciled"))
+    rows = store.query(f"SELECT DISTINCT ?s WHERE {{ VALUES ?g {{ {described} }} GRAPH ?g {{ ?s ?p ?o }} "
                        f"FILTER(ISIRI(?s) && STRSTARTS(STR(?s), \"{space}\")) }}")
     entities = sorted({row["s"].value for row in rows})
     for uri in entities:

@@ -243,8 +243,6 @@ class BuildWriter:
         if self._buffered >= _FLUSH_QUADS:
             self._flush()
         if shared:
-            if _as_nquads(shared, graph) is None:
-                raise _unreadable(record_id, source, SyntaxError("its unreconciled names' triples are not one a line"))
             self._shared.update(dict.fromkeys(shared.splitlines(keepends=True)))
         data_hash = triples_hash(text + shared)
         before = self.previous.records.get(record_id) if self.previous else None
@@ -537,8 +535,12 @@ class BuildWriter:
         graph = ox.NamedNode(str(self.minter.graph(UNRECONCILED_GRAPH)))
         if self._shared:
             nquads = _as_nquads(b"".join(self._shared), graph)
-            assert nquads is not None, "add_record checked the lines"
-            store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+            try:
+                if nquads is None:
+                    raise SyntaxError("not one triple a line")
+                store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+            except SyntaxError as exc:
+                raise BuildError(f"build {self.path.name}: the unreconciled names' triples cannot be read: {exc}") from exc
             self._shared.clear()
         subjects = {quad.subject for quad in store.quads_for_pattern(None, None, None, graph)}
         count = 0
