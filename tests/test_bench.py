@@ -31,3 +31,17 @@ def test_the_machine_and_memory_are_read_from_the_system():
     import os
 
     assert tree_rss_kb(os.getpid()) > 1000  # this process alone holds more than a megabyte
+
+
+def test_the_ingest_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path):
+    """Every step runs and is reported; no figure is asserted (the machine is shared)."""
+    from bench.ingest import run, run_build_only
+
+    text = run(120, "fast", 1, None, tmp_path, write=False)
+    for step in ("(a) `docket build`", "(b) read", "(b) map", "(b) validate", "(b) load", "(c) baseline",
+                 "(d) pySHACL alone"):
+        assert f"| {step}" in text, step
+    assert "× the bare bulk load" in text
+    text = run_build_only(120, "fast", 1, tmp_path, write=False)
+    assert "--build-only" in text and "| (a) `docket build`" in text
+    assert "| (c) baseline: Oxigraph `bulk_load` of every quad the build published" in text
