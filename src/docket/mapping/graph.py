@@ -68,6 +68,7 @@ ROLES: dict[str, tuple[str, str, tuple[URIRef, ...]]] = {
 TEXT_FIELDS = ("salutation", "body", "summary", "subtitle")  # searched for mentions, in this order
 _FUNDER = re.compile(r"\b(?:support|funding|grants?)\s+(?:from|by)\s+(?:the\s+)?(?P<names>.+?)\.?\s*$", re.I | re.S)
 
+_NEW_RESOURCES_MEMO = 100_000  # names a mapper remembers the new resource of; cleared when reached
 
 class MappingError(ValueError):
     """Say why a record cannot be mapped at all (it has no stable ID)."""
@@ -144,6 +145,9 @@ class Context:
     reconciler: Reconciler
     finder: MentionFinder
     rights: RightsTable
+    # (name as written, kinds) -> the resource published for it: its IRI, label and description
+    new_resources: dict[tuple[str, tuple[str, ...]], tuple[URIRef, str, tuple[Triple, ...]]] = field(
+        default_factory=dict)
 
 
 def map_record(record: Record, ctx: Context) -> MappingResult:
@@ -227,6 +231,20 @@ class _Builder:
         role keeps the name as written); its slug that label's, with brackets resolved, and never
         one an authority entry holds.
         """
+        key = (written, tuple(kinds))
+        known = self.ctx.new_resources.get(key)
+        if known is None:
+            if len(self.ctx.new_resources) >= _NEW_RESOURCES_MEMO:
+                self.ctx.new_resources.clear()
+            known = self.ctx.new_resources[key] = self._describe_new(written, key[1])
+        uri, label, description = known
+        for triple in description:
+            self.triples[triple] = None
+            self.result.shared[triple] = None
+        return uri, label
+
+    def _describe_new(self, written: str, kinds: tuple[str, ...]) -> tuple[URIRef, str, tuple[Triple, ...]]:
+        # The same for every record that names it: a mapper works it out once per name.
         resource_kind = _resource_kind(kinds)
         label = strip_honorifics(written) if resource_kind == "agent" else written
         forms = variants(label)
@@ -244,10 +262,7 @@ class _Builder:
         scheme = self.ctx.authorities.scheme(kind)
         if scheme is not None:
             description.append((uri, SKOS.inScheme, scheme))
-        for triple in description:
-            self.triples[triple] = None
-            self.result.shared[triple] = None
-        return uri, label
+        return uri, label, tuple(description)
 
     def role(self, node: URIRef, name: Name, match) -> None:
         """Keep on a role node the name as written and how it was matched."""

@@ -94,6 +94,8 @@ def variants(written: str) -> list[str]:
     return out
 
 
+_MEMO = 200_000  # names a reconciler remembers; a crude bound, cleared when reached
+
 @dataclass(frozen=True)
 class Match:
     """How a name was matched: the entry (None when unmatched), method, score and label matched."""
@@ -164,6 +166,7 @@ class Reconciler:
         self._alt: dict[str, list[tuple[Authority, str]]] = {}
         self._norm: dict[str, list[tuple[Authority, str]]] = {}
         self._fuzzy: dict[str, list[tuple[str, Authority, str]]] = {}  # kind -> (normalized, entry, label)
+        self._memo: dict[tuple[str, tuple[str, ...], bool], Match] = {}
         for a in authorities.entries:
             for name, preferred in a.names():
                 (self._exact if preferred else self._alt).setdefault(name, []).append((a, name))
@@ -173,8 +176,21 @@ class Reconciler:
                 self._fuzzy.setdefault(a.kind, []).append((key, a, name))
 
     def match(self, written: str, kinds: Iterable[str], fuzzy: bool = True) -> Match:
-        """Match ``written`` against entries of ``kinds`` (e.g. ("person", "organization"))."""
+        """Match ``written`` against entries of ``kinds`` (e.g. ("person", "organization")).
+
+        Remembered per reconciler (its entries never change): a few correspondents write most
+        records, so most names come again and again.
+        """
         kinds = tuple(kinds)
+        key = (written, kinds, fuzzy)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= _MEMO:
+                self._memo.clear()
+            found = self._memo[key] = self._match(written, kinds, fuzzy)
+        return found
+
+    def _match(self, written: str, kinds: tuple[str, ...], fuzzy: bool) -> Match:
         text = " ".join(written.split())
         if not text:
             return Match(None, UNRECONCILED)

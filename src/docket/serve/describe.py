@@ -54,8 +54,9 @@ def record_query(minter: Minter, record_id: str) -> str:
     """Return the CONSTRUCT for a record: its graph, its modification time, labels (and types) of
     what it links.
 
-    The linked IRIs are collected in a DISTINCT sub-select first: Oxigraph then looks each one's
-    label up by index instead of joining against every label in the store (six times faster).
+    The linked IRIs are collected in a DISTINCT sub-select first, and their labels and types are
+    OPTIONAL: Oxigraph then looks each one up by index instead of hash-joining every label of the
+    graphs (the unreconciled names' graph holds thousands: 7.5 against 1.7 ms at 100,000 records).
     Labels and types come from the record's own graph, the authorities, the resources published
     for unreconciled names and the ontology only: these graphs hold what the record needs, and
     asking all graphs would grow with the collection.
@@ -69,8 +70,8 @@ def record_query(minter: Minter, record_id: str) -> str:
     return PREFIXES + f"""CONSTRUCT {{ ?s ?p ?o . ?t rdfs:label ?l . ?t a ?ty . {iri(record)} dcterms:modified ?m }}
 WHERE {{
   {{ GRAPH {graph} {{ ?s ?p ?o }} }}
-  UNION {{ {linked} {sources} GRAPH ?g {{ ?t rdfs:label ?l }} }}
-  UNION {{ {linked} {sources} GRAPH ?g {{ ?t a ?ty }} }}
+  UNION {{ {linked} {sources} OPTIONAL {{ GRAPH ?g {{ ?t rdfs:label ?l }} }} }}
+  UNION {{ {linked} {sources} OPTIONAL {{ GRAPH ?g {{ ?t a ?ty }} }} }}
   UNION {{ GRAPH {build} {{ {iri(record)} dcterms:modified ?m }} }}
 }}"""
 
