@@ -243,6 +243,7 @@ class ValidationReport:
         self.errors: list[str] = []  # what stopped validation itself (unreadable shapes, ...)
         # Unreconciled names, one finding each: (severity, focus, message) -> (finding, its mentions).
         self._aggregated: dict[tuple[str, Node | None, str], tuple[Finding, list[tuple]]] = {}
+        self._by_text: dict[tuple[str, str, str], list[tuple]] = {}  # the same lists, by the problem's text
 
     # --- filling it -------------------------------------------------------------------------------
 
@@ -314,9 +315,15 @@ class ValidationReport:
                 # The same words in every record that names it: one finding, with where it was met.
                 prefix = f"{problem.field}: "
                 message = problem.message[len(prefix):] if problem.message.startswith(prefix) else problem.message
-                self._mention(Finding(severity_name(problem.severity), message, focus=URIRef(problem.focus),
-                                      component=self.minter.ontology.ReaderCheck, code=problem.code),
-                              record or None, file, problem.field)
+                mentions = self._by_text.get((problem.severity, problem.focus, message))
+                if mentions is None:  # first seen: the finding itself is made once
+                    finding = Finding(severity_name(problem.severity), message, focus=URIRef(problem.focus),
+                                      component=self.minter.ontology.ReaderCheck, code=problem.code)
+                    self._mention(finding, record or None, file, problem.field)
+                    mentions = self._by_text[(problem.severity, problem.focus, message)] = \
+                        self._aggregated[(finding.severity, finding.focus, finding.message)][1]
+                else:
+                    mentions.append((record or None, file, problem.field))
                 continue
             self.add_warning(
                 file=file,
