@@ -67,3 +67,24 @@ def test_records_with_blank_nodes_keep_them_apart(settings):
         if isinstance(q.subject, ox.BlankNode):
             labels.setdefault(q.subject, set()).add(q.object.value)
     assert sorted(map(sorted, labels.values())) == [["r1"], ["r2"], ["report"]]
+
+
+def test_records_wait_in_a_spool_file_that_is_loaded_at_once_and_never_published(settings, monkeypatch):
+    import pyoxigraph as ox
+
+    loads = []
+    real = ox.Store.bulk_load
+
+    def counting(self, *args, **kwargs):
+        loads.append(kwargs.get("path") or "bytes")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ox.Store, "bulk_load", counting)
+    with BuildWriter(settings, fingerprint="f") as writer:
+        for n in range(50):
+            writer.add_record(f"r{n}", NT.format(id=f"r{n}"), f"h{n}")
+        assert (writer.path / "records.nq.spool").stat().st_size > 0
+        summary = writer.commit()
+    assert [p for p in loads if str(p).endswith("records.nq.spool")] == [str(summary.path / "records.nq.spool")]
+    assert summary.counts["records"] == 50 and len(graph_triples(settings, "r49")) == 3
+    assert not (summary.path / "records.nq.spool").exists()
