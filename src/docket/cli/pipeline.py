@@ -21,6 +21,8 @@ from docket.harvest import write_build_files
 from docket.ingest import IngestResult
 from docket.ingest.model import Record
 from docket.mapping import Mapper, MappingResult, dataset_description
+from docket.serve.published import RECORD_INDEX
+from docket.serve.record_index import write_record_index
 from docket.serve.stats import write_site_files
 from docket.store import BuildSummary, BuildWriter
 from docket.validate import Finding, ValidationReport, Validator
@@ -196,11 +198,12 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
 def write_derived_files(settings: Settings, folder: Path, manifest) -> None:
     """Write what is derived from a complete build into it before the switch, so it publishes atomically.
 
-    The search index and collection statistics (pages), and the dumps, sitemaps, VoID and OAI-PMH
-    index (harvesting): computed once per build, never per request.
+    The search index and collection statistics (pages), the dumps, sitemaps, VoID and OAI-PMH index
+    (harvesting), and the records by ID: computed once per build, never per request.
     """
     write_site_files(folder)
     write_build_files(settings, folder, manifest)
+    write_record_index(folder, manifest, RECORD_INDEX)
 
 
 def carry_over_findings(report: ValidationReport, writer: BuildWriter, reused: set[str]) -> None:

@@ -21,7 +21,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from docket.store import Manifest
 from docket.store.manifest import iso
@@ -215,11 +215,12 @@ def compute_index(store: Any, manifest: Manifest, minter: Minter, previous: Harv
     return HarvestIndex(manifest.build_id, manifest.created, items, dict(sorted(names.items())))
 
 
-def load_index(folder: Path, store: Any, manifest: Manifest, minter: Minter) -> HarvestIndex:
-    """Read the build's index, or compute it when the build was made without one."""
+def load_index(folder: Path, store: Any, build_id: str, manifest: Callable[[], Manifest],
+               minter: Minter) -> HarvestIndex:
+    """Read the index of build ``build_id``, or compute it (from ``manifest()``) when the build has none."""
     path = Path(folder) / INDEX_FILE
     if path.exists():
         index = HarvestIndex.read(path)
-        if index.build_id == manifest.build_id:
+        if index.build_id == build_id:
             return index
-    return compute_index(store, manifest, minter)
+    return compute_index(store, manifest(), minter)

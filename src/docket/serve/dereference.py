@@ -142,7 +142,7 @@ def ontology_with_extension(ext: str) -> Response:
 
 def resolve_segment(pub: Published, kind: str, segment: str) -> tuple[str, Representation | None]:
     """Split ``slug.ext``; a record ID that itself ends like an extension (``12345.html``) wins."""
-    if kind == "record" and (segment in pub.manifest.records or segment in pub.manifest.tombstones):
+    if kind == "record" and (segment in pub.records or pub.records.tombstone(segment) is not None):
         return segment, None
     return negotiate.split_extension(segment)
 
@@ -150,9 +150,9 @@ def resolve_segment(pub: Published, kind: str, segment: str) -> tuple[str, Repre
 def resource_state(pub: Published, m: Minter, kind: str, slug: str):
     """Return "present", "gone", "missing", or ("merged", survivor URI)."""
     if kind == "record":
-        if slug in pub.manifest.records:
+        if slug in pub.records:
             return "present"
-        stone = pub.manifest.tombstones.get(slug)
+        stone = pub.records.tombstone(slug)
         if stone is None:
             return "missing"
         if stone.replaced_by and stone.reason == "merged":
@@ -363,7 +363,8 @@ def moved(target: str, keep_query: bool = False) -> Response:
 def gone(pub: Published, record_id: str, choice: Choice) -> Response:
     """Answer a withdrawn record: 410 with a tombstone page or tombstone triples."""
     m = minter()
-    stone = pub.manifest.tombstones[record_id]
+    stone = pub.records.tombstone(record_id)
+    assert stone is not None, "resource_state said gone"
     uri = str(m.record(record_id))
     if choice.representation.is_html:
         from docket.serve import pages

@@ -78,7 +78,8 @@ def oai() -> Response:
     now = _dt.datetime.now(_dt.timezone.utc)
     pub = _published()
     repo = _cached(pub, "oai", lambda: Repository(
-        load_index(pub.folder, pub.store, pub.manifest, _minter()), pub.store, _settings(), _minter()))
+        load_index(pub.folder, pub.store, pub.records.build_id, lambda: pub.manifest, _minter()), pub.store,
+        _settings(), _minter()))
     if request.method == "POST":
         params = list(request.form.items(multi=True))
     else:
@@ -136,8 +137,8 @@ def dump_index() -> Response:
     files = dumps_module.read_dumps(pub.folder)
     m = _minter()
     return current_app.json.response({
-        "build": pub.manifest.build_id,
-        "created": pub.manifest.created,
+        "build": pub.records.build_id,
+        "created": pub.records.created,
         "license": _settings().dataset_license or None,
         "files": [{"url": m.service(f"dumps/{d.name}"), "name": d.name, "format": d.format,
                    "media_type": d.media_type, "encoding": "gzip", "bytes": d.bytes, "sha256": d.sha256,

@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import sqlite3
 import threading
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
 from docket.store import Manifest, StoreError, StoreLayout, TripleStore
 from docket.store.layout import MANIFEST
+from docket.store.manifest import Tombstone
+
+if TYPE_CHECKING:
+    from docket.serve.record_index import RecordIndex
 
 SEARCH_INDEX = "search.sqlite"
 STATISTICS = "statistics.json"
 RESOURCE_INDEX = "resources.sqlite"
+RECORD_INDEX = "records.sqlite"
 
 
 def parse_time(text: str | None) -> _dt.datetime | None:
@@ -45,11 +51,25 @@ class Published:
 
     @cached_property
     def manifest(self) -> Manifest:
+        """Return the whole manifest: read only where a request needs more than ``records`` knows."""
         return Manifest.read(self.folder / MANIFEST)
 
     @cached_property
+    def records(self) -> "RecordIndex | ManifestRecords":
+        """Return the build's records and tombstones by ID (its ``records.sqlite``, else its manifest)."""
+        from docket.serve.record_index import RecordIndex
+
+        path = self.folder / RECORD_INDEX
+        if path.exists():
+            try:
+                return RecordIndex(path)
+            except (sqlite3.Error, ValueError, KeyError):
+                pass  # unreadable or of another format: the manifest says the same
+        return ManifestRecords(self.manifest)
+
+    @cached_property
     def created(self) -> _dt.datetime | None:
-        return parse_time(self.manifest.created)
+        return parse_time(self.records.created)
 
     @property
     def search_path(self) -> Path:
@@ -72,8 +92,25 @@ class Published:
         return ResourceIndex(self.folder / RESOURCE_INDEX)
 
     def record_modified(self, record_id: str) -> _dt.datetime | None:
-        entry = self.manifest.records.get(record_id)
-        return parse_time(entry.modified) if entry else None
+        return parse_time(self.records.modified(record_id))
+
+
+class ManifestRecords:
+    """Answer what ``RecordIndex`` does from a manifest (a build made before the record index)."""
+
+    def __init__(self, manifest: Manifest):
+        self._manifest = manifest
+        self.build_id, self.created = manifest.build_id, manifest.created
+
+    def modified(self, record_id: str) -> str | None:
+        entry = self._manifest.records.get(record_id)
+        return entry.modified if entry else None
+
+    def __contains__(self, record_id: object) -> bool:
+        return record_id in self._manifest.records
+
+    def tombstone(self, record_id: str) -> Tombstone | None:
+        return self._manifest.tombstones.get(record_id)
 
 
 _LOCK = threading.Lock()

@@ -1,0 +1,84 @@
+"""Index, once per build, the records and tombstones a server looks up by ID.
+
+The build's manifest lists every record (31 MB at 100,000 records: 0.3 s and about 110 MB to read in
+each serving process; ten times that at a million). ``write_record_index(folder, manifest)`` writes
+``records.sqlite`` beside it before the switch, and ``RecordIndex`` answers one key at a time, so a
+server starts and stays small however many records a build has. A build made before the index falls
+back on its manifest (``docket.serve.published``).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from docket.store.manifest import Manifest, Tombstone
+
+FORMAT = 1
+
+
+def write_record_index(folder: Path, manifest: Manifest, name: str) -> Path:
+    """Write the manifest's records, tombstones, build ID and time into ``folder/name``; return the path."""
+    path = Path(folder) / name
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    db = sqlite3.connect(tmp)
+    try:
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        with db:
+            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("format", str(FORMAT)), ("build_id", manifest.build_id), ("created", manifest.created)])
+            db.execute("CREATE TABLE record (id TEXT PRIMARY KEY, modified TEXT NOT NULL) WITHOUT ROWID")
+            db.executemany("INSERT INTO record VALUES (?, ?)",
+                           ((rid, entry.modified) for rid, entry in manifest.records.items()))
+            db.execute("CREATE TABLE tombstone (id TEXT PRIMARY KEY, withdrawn TEXT NOT NULL, replaced_by TEXT,"
+                       " source TEXT, reason TEXT NOT NULL) WITHOUT ROWID")
+            db.executemany("INSERT INTO tombstone VALUES (?, ?, ?, ?, ?)",
+                           ((rid, t.withdrawn, t.replaced_by, t.source, t.reason)
+                            for rid, t in manifest.tombstones.items()))
+    finally:
+        db.close()
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+class RecordIndex:
+    """Look records and tombstones of one build up by ID, from its ``records.sqlite``.
+
+    One read-only connection per thread: SQLite connections must not be shared between threads.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        meta = dict(self._db().execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("format") != str(FORMAT):
+            raise ValueError(f"{self.path} is a record index of format {meta.get('format')}, not {FORMAT}")
+        self.build_id: str = meta["build_id"]
+        self.created: str = meta["created"]
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        return db
+
+    def modified(self, record_id: str) -> str | None:
+        """Return when the record's published triples last changed, or None if the build does not publish it."""
+        row = self._db().execute("SELECT modified FROM record WHERE id = ?", (record_id,)).fetchone()
+        return row[0] if row else None
+
+    def __contains__(self, record_id: object) -> bool:
+        return isinstance(record_id, str) and self.modified(record_id) is not None
+
+    def tombstone(self, record_id: str) -> Tombstone | None:
+        """Return the record's tombstone, or None if it was never withdrawn (or came back)."""
+        row = self._db().execute("SELECT withdrawn, replaced_by, source, reason FROM tombstone WHERE id = ?",
+                                 (record_id,)).fetchone()
+        return Tombstone(*row) if row else None
