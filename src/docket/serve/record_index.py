@@ -9,11 +9,11 @@ back on its manifest (``docket.serve.published``).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from pathlib import Path
 
+from docket.serve.index_files import new_index
 from docket.store.manifest import Manifest, Tombstone
 
 FORMAT = 1
@@ -22,29 +22,18 @@ FORMAT = 1
 def write_record_index(folder: Path, manifest: Manifest, name: str) -> Path:
     """Write the manifest's records, tombstones, build ID and time into ``folder/name``; return the path."""
     path = Path(folder) / name
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    db = sqlite3.connect(tmp)
-    try:
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
-        with db:
-            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-            db.executemany("INSERT INTO meta VALUES (?, ?)", [
-                ("format", str(FORMAT)), ("build_id", manifest.build_id), ("created", manifest.created)])
-            db.execute("CREATE TABLE record (id TEXT PRIMARY KEY, modified TEXT NOT NULL) WITHOUT ROWID")
-            db.executemany("INSERT INTO record VALUES (?, ?)",
-                           ((rid, entry.modified) for rid, entry in manifest.records.items()))
-            db.execute("CREATE TABLE tombstone (id TEXT PRIMARY KEY, withdrawn TEXT NOT NULL, replaced_by TEXT,"
-                       " source TEXT, reason TEXT NOT NULL) WITHOUT ROWID")
-            db.executemany("INSERT INTO tombstone VALUES (?, ?, ?, ?, ?)",
-                           ((rid, t.withdrawn, t.replaced_by, t.source, t.reason)
-                            for rid, t in manifest.tombstones.items()))
-    finally:
-        db.close()
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    with new_index(path) as db, db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.executemany("INSERT INTO meta VALUES (?, ?)", [
+            ("format", str(FORMAT)), ("build_id", manifest.build_id), ("created", manifest.created)])
+        db.execute("CREATE TABLE record (id TEXT PRIMARY KEY, modified TEXT NOT NULL) WITHOUT ROWID")
+        db.executemany("INSERT INTO record VALUES (?, ?)",
+                       ((rid, entry.modified) for rid, entry in manifest.records.items()))
+        db.execute("CREATE TABLE tombstone (id TEXT PRIMARY KEY, withdrawn TEXT NOT NULL, replaced_by TEXT,"
+                   " source TEXT, reason TEXT NOT NULL) WITHOUT ROWID")
+        db.executemany("INSERT INTO tombstone VALUES (?, ?, ?, ?, ?)",
+                       ((rid, t.withdrawn, t.replaced_by, t.source, t.reason)
+                        for rid, t in manifest.tombstones.items()))
     return path
 
 

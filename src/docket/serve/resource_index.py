@@ -12,7 +12,6 @@ and its number of backlinks. The server reads one row per request.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Iterator
 import pyoxigraph as ox
 
 from docket.serve.describe import PREFIXES, run_query
+from docket.serve.index_files import new_index
 
 FORMAT = 1
 
@@ -95,14 +95,7 @@ def build_resource_index(store, path: Path) -> int:
     removes the repeats, counts and numbers (its strings compare as Python's do), so Python holds no
     object per record, resource or link.
     """
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    db = sqlite3.connect(tmp)
-    try:
-        # Written once, then renamed into place: a crash leaves only a .tmp for the next build to replace.
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
+    with new_index(path) as db:
         db.execute("PRAGMA temp_store = FILE")  # the temporary tables grow with the build, not with RAM
         with db:
             db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -120,9 +113,6 @@ def build_resource_index(store, path: Path) -> int:
             db.execute("""INSERT OR IGNORE INTO backlink SELECT r.id, k.rank FROM pointing p
                           JOIN resource r ON r.uri = p.uri JOIN ranked k ON k.uri = p.rec""")
         count = db.execute("SELECT COUNT(*) FROM resource").fetchone()[0]
-    finally:
-        db.close()
-    os.replace(tmp, path)
     return count
 
 

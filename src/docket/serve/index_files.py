@@ -1,0 +1,31 @@
+"""Write a build's SQLite index files (resources, records) the one safe way."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+@contextmanager
+def new_index(path: Path) -> Iterator[sqlite3.Connection]:
+    """Open a new SQLite file for ``path``; on success it is synced and renamed into place.
+
+    Written once, as ``path.tmp`` without journal or syncs: a crash (or an exception in the block)
+    leaves only the .tmp, which the next build replaces.
+    """
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    db = sqlite3.connect(tmp)
+    try:
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        yield db
+    finally:
+        db.close()
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
