@@ -285,18 +285,24 @@ def dump_baseline(work: Path, count: int) -> Timing:
     return timing
 
 
+def generate(work: Path, count: int) -> Path:
+    """Write ``count`` synthetic records as JSON files into ``work/records``; return that folder."""
+    from bench.synthetic import write_json
+
+    records_dir = work / "records"
+    t0 = time.perf_counter()
+    write_json(records_dir, count)
+    print(f"generated {count} synthetic records in {time.perf_counter() - t0:.1f} s ({records_dir})",
+          file=sys.stderr, flush=True)
+    return records_dir
+
+
 def run_build_only(count: int, engine: str, workers: int, keep: Path | None, write: bool) -> str:
     """Generate, build, and time the bare bulk load of what the build published: for 1,000,000 records,
     where the separate stages would each take as long as the build."""
-    from bench.synthetic import write_json
-
     work = Path(tempfile.mkdtemp(prefix="docket-bench-", dir=keep))
     try:
-        records_dir = work / "records"
-        t0 = time.perf_counter()
-        write_json(records_dir, count)
-        print(f"generated {count} synthetic records in {time.perf_counter() - t0:.1f} s ({records_dir})",
-              file=sys.stderr, flush=True)
+        records_dir = generate(work, count)
         info = machine()
         whole = whole_build(work, records_dir, count, engine, workers)
         _progress(whole)
@@ -321,15 +327,9 @@ def run_build_only(count: int, engine: str, workers: int, keep: Path | None, wri
 
 def run(count: int, engine: str, workers: int, reference: int | None, keep: Path | None, write: bool,
         skip_whole: bool = False) -> str:
-    from bench.synthetic import write_json
-
     work = Path(tempfile.mkdtemp(prefix="docket-bench-", dir=keep))
     try:
-        records_dir = work / "records"
-        t0 = time.perf_counter()
-        write_json(records_dir, count)
-        print(f"generated {count} synthetic records in {time.perf_counter() - t0:.1f} s ({records_dir})",
-              file=sys.stderr, flush=True)
+        records_dir = generate(work, count)
         settings = _settings(work, store_dir=work / "store-stages", validation_engine=engine,
                              validation_workers=workers)
         timings: list[Timing] = []
