@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -285,6 +286,23 @@ def dump_baseline(work: Path, count: int) -> Timing:
     return timing
 
 
+@contextmanager
+def _workdir(keep: Path | None) -> Iterator[Path]:
+    """Give a run a fresh folder (under ``keep``, kept; else removed afterwards)."""
+    work = Path(tempfile.mkdtemp(prefix="docket-bench-", dir=keep))
+    try:
+        yield work
+    finally:
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _finish(text: str, write: bool) -> str:
+    if write:
+        write_section(text)
+    return text
+
+
 def generate(work: Path, count: int) -> Path:
     """Write ``count`` synthetic records as JSON files into ``work/records``; return that folder."""
     from bench.synthetic import write_json
@@ -300,8 +318,7 @@ def generate(work: Path, count: int) -> Path:
 def run_build_only(count: int, engine: str, workers: int, keep: Path | None, write: bool) -> str:
     """Generate, build, and time the bare bulk load of what the build published: for 1,000,000 records,
     where the separate stages would each take as long as the build."""
-    work = Path(tempfile.mkdtemp(prefix="docket-bench-", dir=keep))
-    try:
+    with _workdir(keep) as work:
         records_dir = generate(work, count)
         info = machine()
         whole = whole_build(work, records_dir, count, engine, workers)
@@ -317,18 +334,12 @@ def run_build_only(count: int, engine: str, workers: int, keep: Path | None, wri
                  f"\n`docket build` runs at {whole.rate:,.0f} records/s, {whole.rate / baseline.rate:.2f}× the "
                  f"bare bulk load of what it published ({baseline.rate:,.0f} records/s)."]
         text = section(count, [whole, baseline], baseline, info, notes, " --build-only")
-        if write:
-            write_section(text)
-        return text
-    finally:
-        if keep is None:
-            shutil.rmtree(work, ignore_errors=True)
+        return _finish(text, write)
 
 
 def run(count: int, engine: str, workers: int, reference: int | None, keep: Path | None, write: bool,
         skip_whole: bool = False) -> str:
-    work = Path(tempfile.mkdtemp(prefix="docket-bench-", dir=keep))
-    try:
+    with _workdir(keep) as work:
         records_dir = generate(work, count)
         settings = _settings(work, store_dir=work / "store-stages", validation_engine=engine,
                              validation_workers=workers)
@@ -377,12 +388,7 @@ def run(count: int, engine: str, workers: int, reference: int | None, keep: Path
                          f"{whole.rate / baseline.rate:.2f}× the bare bulk load ({baseline.rate:,.0f} records/s); "
                          f"the {engine} engine validates {validate.rate / ref.rate:.1f}× as fast as pySHACL alone.")
         text = section(count, timings, baseline, info, notes)
-        if write:
-            write_section(text)
-        return text
-    finally:
-        if keep is None:
-            shutil.rmtree(work, ignore_errors=True)
+        return _finish(text, write)
 
 
 def _progress(t: Timing) -> None:
