@@ -55,6 +55,7 @@ from docket.mapping.vocab import (
     bind_prefixes,
     date_literal,
 )
+from docket.memo import Memo
 from docket.uris import Minter, is_slug, make_slug
 
 # Record field -> (role type term, fragment name, direct properties from the record to the agent)
@@ -146,8 +147,8 @@ class Context:
     finder: MentionFinder
     rights: RightsTable
     # (name as written, kinds) -> the resource published for it: its IRI, label and description
-    new_resources: dict[tuple[str, tuple[str, ...]], tuple[URIRef, str, tuple[Triple, ...]]] = field(
-        default_factory=dict)
+    new_resources: Memo[tuple[URIRef, str, tuple[Triple, ...]]] = field(
+        default_factory=lambda: Memo(_NEW_RESOURCES_MEMO))
 
 
 def map_record(record: Record, ctx: Context) -> MappingResult:
@@ -231,13 +232,9 @@ class _Builder:
         role keeps the name as written); its slug that label's, with brackets resolved, and never
         one an authority entry holds.
         """
-        key = (written, tuple(kinds))
-        known = self.ctx.new_resources.get(key)
-        if known is None:
-            if len(self.ctx.new_resources) >= _NEW_RESOURCES_MEMO:
-                self.ctx.new_resources.clear()
-            known = self.ctx.new_resources[key] = self._describe_new(written, key[1])
-        uri, label, description = known
+        kinds = tuple(kinds)
+        uri, label, description = self.ctx.new_resources.get_or(
+            (written, kinds), lambda: self._describe_new(written, kinds))
         for triple in description:
             self.triples[triple] = None
             self.result.shared[triple] = None

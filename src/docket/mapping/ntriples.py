@@ -19,10 +19,11 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
+from docket.memo import Memo
+
 Triple = tuple[Node, Node, Node]
 
-_WRITTEN: dict = {}  # IRI -> its N-Triples form, for IRIs already checked
-_WRITTEN_MAX = 100_000
+_WRITTEN: Memo[str] = Memo(100_000)  # IRI -> its N-Triples form, for IRIs already checked
 _IRI = re.compile(r'[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>"{}|^`\\]*')
 _BNODE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
 _SPECIAL = re.compile('[\x00-\x08\x0a-\x1f"\\\\\x7f]')
@@ -45,15 +46,14 @@ def ntriples(triples: Iterable[Triple]) -> bytes:
 
 def _iri(term) -> str:
     if type(term) is URIRef:  # the same few thousand IRIs come again and again: checked once each
-        written = _WRITTEN.get(term)
-        if written is not None:
-            return written
+        return _WRITTEN.get_or(term, lambda: _checked_iri(term))
+    return _checked_iri(term)
+
+
+def _checked_iri(term) -> str:
     if not (isinstance(term, URIRef) and _IRI.fullmatch(term)):
         raise ValueError(f"{str(term)!r} is not an absolute IRI N-Triples can carry")
-    if len(_WRITTEN) >= _WRITTEN_MAX:
-        _WRITTEN.clear()
-    written = _WRITTEN[term] = f"<{term}>"
-    return written
+    return f"<{term}>"
 
 
 def _node(term) -> str:

@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 from rdflib import URIRef
 
 from docket.mapping.authorities import AGENT_KINDS, Authorities, Authority
+from docket.memo import Memo
 
 EXACT = "exact"
 ALTERNATIVE = "alternative"
@@ -166,7 +167,7 @@ class Reconciler:
         self._alt: dict[str, list[tuple[Authority, str]]] = {}
         self._norm: dict[str, list[tuple[Authority, str]]] = {}
         self._fuzzy: dict[str, list[tuple[str, Authority, str]]] = {}  # kind -> (normalized, entry, label)
-        self._memo: dict[tuple[str, tuple[str, ...], bool], Match] = {}
+        self._memo: Memo[Match] = Memo(_MEMO)
         for a in authorities.entries:
             for name, preferred in a.names():
                 (self._exact if preferred else self._alt).setdefault(name, []).append((a, name))
@@ -182,13 +183,7 @@ class Reconciler:
         records, so most names come again and again.
         """
         kinds = tuple(kinds)
-        key = (written, kinds, fuzzy)
-        found = self._memo.get(key)
-        if found is None:
-            if len(self._memo) >= _MEMO:
-                self._memo.clear()
-            found = self._memo[key] = self._match(written, kinds, fuzzy)
-        return found
+        return self._memo.get_or((written, kinds, fuzzy), lambda: self._match(written, kinds, fuzzy))
 
     def _match(self, written: str, kinds: tuple[str, ...], fuzzy: bool) -> Match:
         text = " ".join(written.split())

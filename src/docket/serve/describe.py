@@ -16,6 +16,7 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
+from docket.memo import Memo
 from docket.serve.paging import Paged
 from docket.store.base import TripleStore, is_true
 from docket.store.oxigraph import OxigraphStore
@@ -190,18 +191,11 @@ def record_triples(store: OxigraphStore, minter: Minter, record_id: str) -> list
         return []
     parts = record + "#"
     linked = {t.object for t in triples if isinstance(t.object, ox.NamedNode) and not t.object.value.startswith(parts)}
-    memo = store.memo.setdefault("linked-terms", {})
-    if len(memo) > _LINKED_MEMO:
-        memo.clear()  # a crude bound: the hot entries (types, central figures) come straight back
-    context = None
+    memo: Memo[tuple[ox.Triple, ...]] = store.memo.setdefault("linked-terms", Memo(_LINKED_MEMO))
+    context = [ox.NamedNode(g) for g in context_graphs(minter)]
     for term in linked:
-        known = memo.get(term.value)
-        if known is None:
-            if context is None:
-                context = [ox.NamedNode(g) for g in context_graphs(minter)]
-            known = memo[term.value] = tuple(
-                quad.triple for g in context for p in (_LABEL, _TYPE) for quad in raw.quads_for_pattern(term, p, None, g))
-        triples.extend(known)
+        triples.extend(memo.get_or(term.value, lambda: tuple(
+            quad.triple for g in context for p in (_LABEL, _TYPE) for quad in raw.quads_for_pattern(term, p, None, g))))
     build = ox.NamedNode(str(minter.graph("build")))
     triples.extend(quad.triple for quad in raw.quads_for_pattern(ox.NamedNode(record), _MODIFIED, None, build))
     return triples

@@ -16,7 +16,7 @@ import shutil
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring  # the C one json.dumps uses
 from pathlib import Path
-from typing import Any, Iterable, Iterator, TextIO
+from typing import Any, Callable, Iterable, Iterator, TextIO
 
 import pyoxigraph as ox
 
@@ -241,9 +241,8 @@ class ValidationReport:
         self.records: list[RecordResult] = []
         self.findings: list[Finding] = []  # findings not tied to one record's validation run
         self.errors: list[str] = []  # what stopped validation itself (unreadable shapes, ...)
-        # Unreconciled names, one finding each: (severity, focus, message) -> (finding, its mentions).
-        self._aggregated: dict[tuple[str, Node | None, str], tuple[Finding, list[tuple]]] = {}
-        self._by_text: dict[tuple[str, str, str], list[tuple]] = {}  # the same lists, by the problem's text
+        # Unreconciled names, one finding each: (severity, focus IRI, message) -> (finding, its mentions).
+        self._aggregated: dict[tuple[str, str, str], tuple[Finding, list[tuple]]] = {}
 
     # --- filling it -------------------------------------------------------------------------------
 
@@ -264,16 +263,18 @@ class ValidationReport:
         """
         for finding in findings:
             if finding.mentions:
+                key = (finding.severity, str(finding.focus), finding.message)
                 for record, source, field_name in finding.mentions:
-                    self._mention(finding, record, source, field_name)
+                    self._mention(key, lambda: finding, record, source, field_name)
             else:
                 self.findings.append(finding)
 
-    def _mention(self, finding: Finding, record: str | None, source: str | None, field_name: str) -> None:
-        key = (finding.severity, finding.focus, finding.message)
+    def _mention(self, key: tuple[str, str, str], finding: Callable[[], Finding], record: str | None,
+                 source: str | None, field_name: str) -> None:
+        """Note one mention of the aggregated finding ``key``; ``finding()`` makes it when it is new."""
         entry = self._aggregated.get(key)
         if entry is None:
-            entry = self._aggregated[key] = (dataclasses.replace(finding, field="", record=None, source=None,
+            entry = self._aggregated[key] = (dataclasses.replace(finding(), field="", record=None, source=None,
                                                                  mentions=()), [])
         entry[1].append((record, source, field_name))
 
@@ -315,15 +316,10 @@ class ValidationReport:
                 # The same words in every record that names it: one finding, with where it was met.
                 prefix = f"{problem.field}: "
                 message = problem.message[len(prefix):] if problem.message.startswith(prefix) else problem.message
-                mentions = self._by_text.get((problem.severity, problem.focus, message))
-                if mentions is None:  # first seen: the finding itself is made once
-                    finding = Finding(severity_name(problem.severity), message, focus=URIRef(problem.focus),
-                                      component=self.minter.ontology.ReaderCheck, code=problem.code)
-                    self._mention(finding, record or None, file, problem.field)
-                    mentions = self._by_text[(problem.severity, problem.focus, message)] = \
-                        self._aggregated[(finding.severity, finding.focus, finding.message)][1]
-                else:
-                    mentions.append((record or None, file, problem.field))
+                severity = severity_name(problem.severity)
+                self._mention((severity, problem.focus, message), lambda: Finding(
+                    severity, message, focus=URIRef(problem.focus), component=self.minter.ontology.ReaderCheck,
+                    code=problem.code), record or None, file, problem.field)
                 continue
             self.add_warning(
                 file=file,
