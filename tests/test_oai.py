@@ -299,6 +299,28 @@ def test_a_token_survives_a_rebuild(rebuilt):
     assert seen == ["ex-0001", "ex-0002", "ex-0003"]
 
 
+def test_the_build_index_is_read_a_page_at_a_time(built_settings, manifest, monkeypatch):
+    from docket.harvest.index import INDEX_FILE, IndexReader
+
+    layout = StoreLayout(built_settings.store_dir)
+    index = IndexReader(layout.current() / INDEX_FILE)
+    assert index.build_id == manifest.build_id
+    assert index.count() == len(ALL_IDS)
+    assert [item.id for item in index.page("", 2)] == ALL_IDS[:2]
+    assert [item.id for item in index.page(ALL_IDS[1], 10)] == ALL_IDS[2:]
+    assert index.get(SEED_ID).sets and index.get("no-such-record") is None
+    assert index.count("collection") == len(index.page("", 100, "collection")) == 3
+    # The list's size is counted for its first page only; the tokens carry it.
+    counted = []
+    monkeypatch.setattr(IndexReader, "count", lambda self, *a: counted.append(a) or len(ALL_IDS))
+    client = paged_client(built_settings, 1)
+    root = get(client, verb="ListIdentifiers", metadataPrefix="oai_dc")
+    while (token := root.find(f".//{OAI}resumptionToken")) is not None and token.text:
+        root = get(client, verb="ListIdentifiers", resumptionToken=token.text)
+        assert token.get("completeListSize") == str(len(ALL_IDS))
+    assert counted == [(None, None, None)]
+
+
 # --- bad resumption tokens -----------------------------------------------------------------------
 
 def first_token(settings, verb="ListIdentifiers") -> str:
@@ -493,7 +515,7 @@ def test_paging_returns_exactly_the_selected_headers(items, size, lower, span, w
     index = HarvestIndex("b1", "2026-02-01T00:00:00Z",
                          [Item(rid, _stamp(day, sec), deleted, sets) for rid, day, sec, deleted, sets in items],
                          {"type": "Types", "type:cable": "Cable", "year": "Years", "year:1956": "1956"})
-    repo = Repository(index, None, Settings.load(env={}, base_uri="http://example.org/", oai_page_size=size))
+    repo = Repository(index.reader(), None, Settings.load(env={}, base_uri="http://example.org/", oai_page_size=size))
     start, end = f"2026-01-{lower:02d}", f"2026-01-{min(lower + span, 28):02d}"
     expected = sorted(rid for rid, day, sec, _, sets in items
                       if lower <= day <= min(lower + span, 28) and (wanted is None or wanted in sets))

@@ -7,7 +7,7 @@ one build with the dumps of another. No Flask here; ``docket.serve.harvest`` ser
 
 Files in the build folder::
 
-    oai-index.json             every record's datestamp, deletion and sets (``harvest.index``)
+    oai-index.sqlite           every record's datestamp, deletion and sets (``harvest.index``)
     dumps/docket.{nt,ttl,nq}.gz, dumps/index.json
     sitemaps/sitemap.xml, sitemaps/sitemap-1.xml, ...
     void.ttl
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from docket.config import Settings
 from docket.harvest.dumps import FOLDER, write_dumps
-from docket.harvest.index import INDEX_FILE, HarvestIndex, compute_index
+from docket.harvest.index import INDEX_FILE, IndexReader, compute_index
 from docket.harvest.sitemap import render, sitemap_urls, write_sitemaps
 from docket.harvest.void import describe_dataset, write_void
 from docket.store import Manifest, OxigraphStore, StoreLayout
@@ -31,14 +31,14 @@ from docket.uris import Minter
 __all__ = ["write_build_files"]
 
 
-def previous_index(settings: Settings) -> HarvestIndex | None:
+def previous_index(settings: Settings) -> IndexReader | None:
     """Return the harvest index of the build that is current now (the one a new build follows), if any."""
     current = StoreLayout(settings.store_dir).current()
     path = current / INDEX_FILE if current else None
     if path is None or not path.exists():
         return None
     try:
-        return HarvestIndex.read(path)
+        return IndexReader(path)
     except ValueError:
         return None
 

@@ -26,7 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from docket import formats
-from docket.harvest.index import write_durably
+from docket.index_files import write_durably
 from docket.mapping.vocab import PREFIXES
 from docket.store import Manifest, OxigraphStore
 from docket.store.layout import fsync_dir

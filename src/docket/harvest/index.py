@@ -1,7 +1,8 @@
 """Index one build for harvesting: every record's datestamp, deletion and sets, in identifier order.
 
-The index is computed once per build (``docket build`` writes ``oai-index.json`` into the build
-folder, just before the switch) so OAI-PMH requests never aggregate over the store.
+The index is computed once per build (``docket build`` writes ``oai-index.sqlite`` into the build
+folder, just before the switch) so OAI-PMH requests never aggregate over the store, and each request
+reads just its page (``IndexReader``): a server answers for a million records without holding them.
 
 A datestamp says when a change became visible to harvesters, which is what incremental harvesting
 with ``from`` relies on. A record changed (or withdrawn) by a build is stamped with the moment that
@@ -16,19 +17,21 @@ dates stand in.
 from __future__ import annotations
 
 import datetime as _dt
-import json
-import os
+import itertools
 import re
+import sqlite3
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from docket.index_files import new_index
 from docket.store import Manifest
 from docket.store.manifest import iso
 from docket.uris import Minter
 
-INDEX_FILE = "oai-index.json"
-FORMAT = 1
+INDEX_FILE = "oai-index.sqlite"
+FORMAT = 2
 _RICO = "https://www.ica.org/standards/RiC/ontology#"
 _DCT = "http://purl.org/dc/terms/"
 _YEAR = re.compile(r"^-?(\d{4})")
@@ -53,57 +56,130 @@ class Item:
 
 @dataclass
 class HarvestIndex:
-    """Every record and set of one build; ``items`` sorted by record ID."""
+    """Every record and set of one build, as a build computes them; ``write`` stores them for serving."""
 
     build_id: str
     created: str
     items: list[Item] = field(default_factory=list)
     sets: dict[str, str] = field(default_factory=dict)  # setSpec -> setName, sorted by setSpec
 
-    def __post_init__(self) -> None:
-        self.items.sort(key=lambda item: item.id)
-        self.by_id = {item.id: item for item in self.items}
+    def write(self, path: Path) -> None:
+        """Write the index as the SQLite file ``path`` (synced, then renamed into place)."""
+        with new_index(Path(path)) as db, db:
+            self._fill(db)
+
+    def reader(self) -> "IndexReader":
+        """Return a reader of this index held in memory (for a build written without an index file)."""
+        name = f"file:oai-index-{next(_MEMORY_NAMES)}?mode=memory&cache=shared"
+        keeper = sqlite3.connect(name, uri=True, check_same_thread=False)
+        with keeper:
+            self._fill(keeper)
+        return IndexReader(name, keeper=keeper)
+
+    def _fill(self, db: sqlite3.Connection) -> None:
+        db.executescript(_SCHEMA)
+        db.executemany("INSERT INTO meta VALUES (?, ?)", [
+            ("format", str(FORMAT)), ("build_id", self.build_id), ("created", self.created)])
+        db.executemany("INSERT INTO oai_set VALUES (?, ?)", sorted(self.sets.items()))
+        items = sorted(self.items, key=lambda item: item.id)
+        db.executemany("INSERT INTO item VALUES (?, ?, ?, ?)",
+                       ((i.id, i.datestamp, int(i.deleted), " ".join(i.sets)) for i in items))
+        db.executemany("INSERT INTO member VALUES (?, ?, ?)",
+                       ((spec, i.id, i.datestamp) for i in items for spec in i.sets))
+        db.executescript(_INDEXES)
+
+
+# setSpecs have no spaces (OAI-PMH: unreserved characters and colons), so an item's sets are one
+# space-separated text; ``member`` repeats them a row each, with the datestamp, to page through a set.
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE oai_set (spec TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE item (id TEXT PRIMARY KEY, datestamp TEXT NOT NULL, deleted INTEGER NOT NULL,
+                   sets TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE member (spec TEXT NOT NULL, id TEXT NOT NULL, datestamp TEXT NOT NULL,
+                     PRIMARY KEY (spec, id)) WITHOUT ROWID;
+"""
+_INDEXES = "CREATE INDEX item_datestamp ON item (datestamp);"
+_MEMORY_NAMES = itertools.count()  # each in-memory index its own database
+_COLUMNS = "item.id, item.datestamp, item.deleted, item.sets"
+
+
+class IndexReader:
+    """Answer OAI-PMH's questions from one build's harvest index, a query each, whatever its size.
+
+    One read-only connection per thread (SQLite connections must not be shared between threads);
+    the set names, a few hundred at most, are read once.
+    """
+
+    def __init__(self, location: str | Path, keeper: sqlite3.Connection | None = None):
+        self.location = str(location)
+        self._keeper = keeper  # keeps an in-memory index alive while readers connect to it
+        self._local = threading.local()
+        try:
+            meta = dict(self._db().execute("SELECT key, value FROM meta").fetchall())
+            sets = self._db().execute("SELECT spec, name FROM oai_set ORDER BY spec").fetchall()
+        except sqlite3.Error as exc:
+            raise ValueError(f"{location}: not a readable harvest index: {exc}") from exc
+        if meta.get("format") != str(FORMAT):
+            raise ValueError(f"{location}: harvest index format {meta.get('format')!r} is not {FORMAT}")
+        self.build_id: str = meta["build_id"]
+        self.created: str = meta["created"]
+        self.sets: dict[str, str] = dict(sets)
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            uri = self.location if self.location.startswith("file:") else f"file:{self.location}?mode=ro"
+            db = self._local.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        return db
 
     @property
     def earliest(self) -> str:
         """Return the lowest datestamp (the build time of an empty repository)."""
-        return min((item.datestamp for item in self.items), default=self.created)
+        row = self._db().execute("SELECT MIN(datestamp) FROM item").fetchone()
+        return row[0] if row and row[0] is not None else self.created
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "build_id": self.build_id,
-            "created": self.created,
-            "sets": self.sets,
-            "items": [[i.id, i.datestamp, i.deleted, list(i.sets)] for i in self.items],
-        }
+    def first_id(self) -> str | None:
+        row = self._db().execute("SELECT id FROM item ORDER BY id LIMIT 1").fetchone()
+        return row[0] if row else None
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "HarvestIndex":
-        if data.get("format") != FORMAT:
-            raise ValueError(f"harvest index format {data.get('format')!r} is not {FORMAT}")
-        items = [Item(rid, stamp, bool(deleted), tuple(sets)) for rid, stamp, deleted, sets in data["items"]]
-        return cls(data["build_id"], data["created"], items, dict(data["sets"]))
+    def get(self, record_id: str) -> Item | None:
+        row = self._db().execute(f"SELECT {_COLUMNS} FROM item WHERE id = ?", (record_id,)).fetchone()
+        return _item(row) if row else None
 
-    def write(self, path: Path) -> None:
-        write_durably(path, json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")).encode())
+    def count(self, spec: str | None = None, since: str | None = None, until: str | None = None) -> int:
+        """Return how many items are in set ``spec`` (None: any) with a datestamp within the bounds."""
+        table, where, args = _selection(spec, since, until)
+        return self._db().execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", args).fetchone()[0]
 
-    @classmethod
-    def read(cls, path: Path) -> "HarvestIndex":
-        try:
-            return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}: not a readable harvest index: {exc}") from exc
+    def page(self, after: str, limit: int, spec: str | None = None, since: str | None = None,
+             until: str | None = None) -> list[Item]:
+        """Return up to ``limit`` items after ID ``after`` (in ID order) of that selection."""
+        table, where, args = _selection(spec, since, until)
+        join = " JOIN item ON item.id = member.id" if table == "member" else ""
+        rows = self._db().execute(
+            f"SELECT {_COLUMNS} FROM {table}{join} WHERE {where} AND {table}.id > ? ORDER BY {table}.id LIMIT ?",
+            (*args, after, limit))
+        return [_item(row) for row in rows]
 
 
-def write_durably(path: Path, data: bytes) -> None:
-    """Write a file of a build: a temporary file, fsync, rename (the build's manifest syncs the folder)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+def _selection(spec: str | None, since: str | None, until: str | None) -> tuple[str, str, list[str]]:
+    table = "member" if spec else "item"
+    where, args = ["1"], []
+    if spec:
+        where.append("member.spec = ?")
+        args.append(spec)
+    if since is not None:
+        where.append(f"{table}.datestamp >= ?")
+        args.append(since)
+    if until is not None:
+        where.append(f"{table}.datestamp <= ?")
+        args.append(until)
+    return table, " AND ".join(where), args
+
+
+def _item(row: tuple[str, str, int, str]) -> Item:
+    return Item(row[0], row[1], bool(row[2]), tuple(row[3].split()))
 
 
 def _rows(store: Any, sparql: str) -> list[dict[str, str]]:
@@ -178,7 +254,7 @@ def _withdrawal_stamp(day: str, created: str) -> str:
     return min(iso(moment), created)  # ISO strings of one form order as the times do
 
 
-def compute_index(store: Any, manifest: Manifest, minter: Minter, previous: HarvestIndex | None = None,
+def compute_index(store: Any, manifest: Manifest, minter: Minter, previous: IndexReader | None = None,
                   published: str | None = None) -> HarvestIndex:
     """Index ``manifest``'s records and tombstones, with sets read from ``store`` (see the module docstring).
 
@@ -186,10 +262,12 @@ def compute_index(store: Any, manifest: Manifest, minter: Minter, previous: Harv
     """
     memberships, names = record_sets(store, minter)
     now = published or manifest.created
-    before = previous.by_id if previous is not None else {}
+    def before(rid: str) -> Item | None:
+        return previous.get(rid) if previous is not None else None
+
     items: list[Item] = []
     for rid, entry in manifest.records.items():
-        old = before.get(rid)
+        old = before(rid)
         if entry.modified == manifest.created:  # changed by this build
             stamp = now
         elif old is not None and not old.deleted:
@@ -198,7 +276,7 @@ def compute_index(store: Any, manifest: Manifest, minter: Minter, previous: Harv
             stamp = entry.modified
         items.append(Item(rid, stamp, False, _with_parents(memberships.get(rid, set()))))
     for rid, stone in manifest.tombstones.items():
-        old = before.get(rid)
+        old = before(rid)
         if old is not None and old.deleted:
             items.append(old)
         elif old is not None:  # withdrawn by this build: the deletion is news as of its publication
@@ -216,11 +294,11 @@ def compute_index(store: Any, manifest: Manifest, minter: Minter, previous: Harv
 
 
 def load_index(folder: Path, store: Any, build_id: str, manifest: Callable[[], Manifest],
-               minter: Minter) -> HarvestIndex:
-    """Read the index of build ``build_id``, or compute it (from ``manifest()``) when the build has none."""
+               minter: Minter) -> IndexReader:
+    """Open the index of build ``build_id``, or compute it (from ``manifest()``) when the build has none."""
     path = Path(folder) / INDEX_FILE
     if path.exists():
-        index = HarvestIndex.read(path)
+        index = IndexReader(path)
         if index.build_id == build_id:
             return index
-    return compute_index(store, manifest(), minter)
+    return compute_index(store, manifest(), minter).reader()

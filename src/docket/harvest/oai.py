@@ -40,7 +40,7 @@ import pyoxigraph as ox
 from lxml import etree
 
 from docket.config import Settings
-from docket.harvest.index import HarvestIndex, Item, labels
+from docket.harvest.index import IndexReader, Item, labels
 from docket.harvest.oai_dc import (OAI_DC_NS, OAI_DC_SCHEMA, RDF_NS, RDF_SCHEMA, XSI_NS, clean,
                                    linked_entities, oai_dc, rdf_xml)
 from docket.mapping import DATASET_TITLE
@@ -124,7 +124,7 @@ def iso_utc(moment: _dt.datetime) -> str:
 class Repository:
     """What the protocol serves from one build: its harvest index, its store and the settings."""
 
-    def __init__(self, index: HarvestIndex, store: Any, settings: Settings, minter: Minter | None = None):
+    def __init__(self, index: IndexReader, store: Any, settings: Settings, minter: Minter | None = None):
         self.index = index
         self.store = store
         self.settings = settings
@@ -140,7 +140,7 @@ class Repository:
 
     def item(self, identifier: str) -> Item | None:
         prefix = f"oai:{self.host}:"
-        return self.index.by_id.get(identifier[len(prefix):]) if identifier.startswith(prefix) else None
+        return self.index.get(identifier[len(prefix):]) if identifier.startswith(prefix) else None
 
     # --- metadata ---------------------------------------------------------------------------------
 
@@ -342,8 +342,7 @@ def identify(repo: Repository, args: dict[str, str]) -> etree._Element:
         ident = etree.SubElement(description, f"{{{OAI_ID_NS}}}oai-identifier", nsmap={None: OAI_ID_NS})
         ident.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_ID_NS} {OAI_ID_SCHEMA}")
         for name, text in (("scheme", "oai"), ("repositoryIdentifier", repo.host), ("delimiter", ":"),
-                           ("sampleIdentifier", repo.identifier(repo.index.items[0].id if repo.index.items
-                                                                else "1954-06-20-telegram"))):
+                           ("sampleIdentifier", repo.identifier(repo.index.first_id() or "1954-06-20-telegram"))):
             etree.SubElement(ident, f"{{{OAI_ID_NS}}}{name}").text = text
     return body
 
@@ -424,14 +423,12 @@ def _list(repo: Repository, verb: str, args: dict[str, str]) -> etree._Element:
     wanted = state.get("set")
     if wanted and not repo.index.sets:
         raise OAIError("noSetHierarchy", "this repository has no sets yet")
-    start_at, end_at = state.get("from"), state.get("until")
-    matching = [item for item in repo.index.items
-                if (not wanted or wanted in item.sets)
-                and (start_at is None or item.datestamp >= start_at)
-                and (end_at is None or item.datestamp <= end_at)]
-    keys = [item.id for item in matching]
-    start, stop, more = _page(repo, state, keys)
-    page = matching[start:stop]
+    selection = (wanted, state.get("from"), state.get("until"))
+    # Counted once, for the first page; the tokens carry it (OAI-PMH lets completeListSize be approximate).
+    total = state["total"] if isinstance(state.get("total"), int) else repo.index.count(*selection)
+    page = repo.index.page(state["after"], repo.page_size + 1, *selection)
+    more = len(page) > repo.page_size
+    page = page[:repo.page_size]
     if not page:
         raise OAIError("noRecordsMatch", "no record matches" + (" what is left of this list" if state["cursor"] else
                                                                  ": " + _describe(state)))
@@ -443,7 +440,7 @@ def _list(repo: Repository, verb: str, args: dict[str, str]) -> etree._Element:
         metadata = repo.metadata(page, prefix)
         for item in page:
             _record(body, repo, item, metadata.get(item.id))
-    _token(body, repo, state, len(matching), len(page), page[-1].id, more)
+    _token(body, repo, state | {"total": total}, total, len(page), page[-1].id, more)
     return body
 
 

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from lxml import etree
 
-from docket.harvest.index import write_durably
+from docket.index_files import write_durably
 from docket.store import Manifest
 from docket.store.layout import fsync_dir
 from docket.uris import Minter

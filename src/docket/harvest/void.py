@@ -24,7 +24,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
 
 from docket.config import Settings
 from docket.harvest.dumps import GZIP_MEDIA_TYPE, SORT_BUFFER, DumpFile
-from docket.harvest.index import write_durably
+from docket.index_files import write_durably
 from docket.mapping import DATASET_DESCRIPTION, DATASET_TITLE
 from docket.mapping.vocab import bind_prefixes
 from docket.store import Manifest

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from docket.serve.index_files import new_index
+from docket.index_files import new_index
 from docket.store.manifest import Manifest, Tombstone
 
 FORMAT = 1

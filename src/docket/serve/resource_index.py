@@ -20,7 +20,7 @@ from typing import Iterator
 import pyoxigraph as ox
 
 from docket.serve.describe import PREFIXES, run_query
-from docket.serve.index_files import new_index
+from docket.index_files import new_index
 
 FORMAT = 1
 

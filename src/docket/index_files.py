@@ -1,4 +1,4 @@
-"""Write a build's SQLite index files (resources, records) the one safe way."""
+"""Write a build's files the one safe way: plain files, and SQLite indexes (resources, records, OAI-PMH items)."""
 
 from __future__ import annotations
 
@@ -27,5 +27,15 @@ def new_index(path: Path) -> Iterator[sqlite3.Connection]:
     finally:
         db.close()
     with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Write a file of a build: a temporary file, fsync, rename (the build's manifest syncs the folder)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
