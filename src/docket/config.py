@@ -73,6 +73,11 @@ class Settings:
     sparql_workers: int = _setting(
         2, "Query worker processes per server process, each with the store open; they are killed on time-out."
     )
+    sparql_cache_bytes: int = _setting(
+        32 * 1024 * 1024,
+        "Memory per server process for the answers of repeated SPARQL queries (the same text, format and "
+        "dataset, on the same build; none larger than an eighth of it); 0 keeps none.",
+    )
     oai_page_size: int = _setting(
         100, "Records (or headers, or sets) per OAI-PMH list response; longer lists continue by resumption token."
     )

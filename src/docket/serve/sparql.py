@@ -33,6 +33,7 @@ from werkzeug.datastructures import MIMEAccept, MultiDict
 from docket import formats as rdf_formats
 from docket import result_formats
 from docket.config import Settings
+from docket.memo import SizedCache
 from docket.serve import negotiate
 from docket.sparql.description import GRAPH_RESULT_FORMATS, describe
 from docket.sparql.runner import Job, Outcome, QueryRunner, QueryTimeout, RunnerError
@@ -47,7 +48,9 @@ TRUNCATED_HEADER = "SPARQL-Truncated"
 ROW_CAP_HEADER = "SPARQL-Row-Cap"
 _RUNNER = "docket.sparql.runner"
 _LIMITER = "docket.sparql.limiter"
-_EXPOSED = f"{TRUNCATED_HEADER}, {ROW_CAP_HEADER}, Retry-After"
+CACHE_HEADER = "SPARQL-Cache"  # hit: answered from this process's cache of answers (``_answers``)
+_CACHE = "docket.sparql.answers"
+_EXPOSED = f"{TRUNCATED_HEADER}, {ROW_CAP_HEADER}, {CACHE_HEADER}, Retry-After"
 
 # Graph answers: docket.formats names, the first is the default (Turtle). Aliases answer with their
 # own media type, as a client that asked only for application/json expects.
@@ -108,17 +111,17 @@ def _answer(settings: Settings, query: str, dataset: tuple[list[str], list[str]]
         prefixes=_prefixes(),
         base_iri=request.base_url,
     )
-    retry = str(max(1, math.ceil(settings.sparql_timeout)))
-    with _client_slot(settings):
-        try:
-            outcome = runner(current_app).run(job)
-        except QueryTimeout as exc:
-            raise ProtocolError(503, f"{exc}; simplify it (LIMIT, narrower patterns) or try again later",
-                                {"Retry-After": retry}) from None
-        except RunnerError as exc:  # busy, crashed (out of memory ...) or shutting down
-            raise ProtocolError(503, str(exc), {"Retry-After": retry}) from None
-    if outcome.error is not None:
-        _raise_for(outcome, accept)
+    cache = _answers(settings) if job.store_path else None  # a remote store may change at any time
+    key = (query, job.store_path, job.result_format, job.graph_format, job.row_cap, job.default_graphs,
+           job.named_graphs, job.base_iri)
+    outcome = cache.get(key) if cache is not None else None
+    hit = outcome is not None
+    if outcome is None:
+        outcome = _run(settings, job)
+        if outcome.error is not None:
+            _raise_for(outcome, accept)
+        if cache is not None:
+            cache.put(key, outcome, len(outcome.body))
     chosen = graphs if outcome.form in ("construct", "describe") else results
     assert chosen is not None  # the worker answers not_acceptable otherwise
     content_type = chosen[1]
@@ -129,7 +132,35 @@ def _answer(settings: Settings, query: str, dataset: tuple[list[str], list[str]]
     response.headers[ROW_CAP_HEADER] = str(settings.sparql_row_cap)
     if outcome.truncated:
         response.headers[TRUNCATED_HEADER] = "true"
+    if cache is not None:
+        response.headers[CACHE_HEADER] = "hit" if hit else "miss"
     return response
+
+
+def _run(settings: Settings, job: Job) -> Outcome:
+    retry = str(max(1, math.ceil(settings.sparql_timeout)))
+    with _client_slot(settings):
+        try:
+            return runner(current_app).run(job)
+        except QueryTimeout as exc:
+            raise ProtocolError(503, f"{exc}; simplify it (LIMIT, narrower patterns) or try again later",
+                                {"Retry-After": retry}) from None
+        except RunnerError as exc:  # busy, crashed (out of memory ...) or shutting down
+            raise ProtocolError(503, str(exc), {"Retry-After": retry}) from None
+
+
+def _answers(settings: Settings) -> SizedCache[Outcome] | None:
+    """Return this process's cache of answers, keyed by everything that shapes one.
+
+    A build never changes once published and every build has its own store folder, so an answer
+    is good for as long as the query names the same store: a switch leaves the old ones unused.
+    """
+    if settings.sparql_cache_bytes <= 0:
+        return None
+    found = current_app.extensions.get(_CACHE)
+    if found is None or found[0] != os.getpid():  # a forked server process starts its own
+        found = current_app.extensions[_CACHE] = (os.getpid(), SizedCache(settings.sparql_cache_bytes))
+    return found[1]
 
 
 def _preflight() -> Response:
