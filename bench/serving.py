@@ -241,6 +241,20 @@ def query_mix(port: int, endpoint: str, ids: list[str], base: str, rng: random.R
     return mix
 
 
+def oai_requests(base: str, sample: list[str]) -> list[Request]:
+    """GetRecord for each sampled record, with a year's ListIdentifiers and a decade's ListRecords in between."""
+    host = urllib.parse.urlsplit(base).hostname
+    out = []
+    for n, rid in enumerate(sample):
+        out.append(Request(f"/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:{host}:{rid}", "text/xml"))
+        if n % 10 == 0:
+            year = 1945 + n // 10 % 47
+            out.append(Request(f"/oai?verb=ListIdentifiers&metadataPrefix=oai_dc&set=year:{year}", "text/xml"))
+            out.append(Request(f"/oai?verb=ListRecords&metadataPrefix=oai_dc&set=decade:{year // 10 * 10}s",
+                               "text/xml"))
+    return out
+
+
 def interleave(mix: dict[str, list[str]], endpoint: str, fresh: bool = False) -> list[Request]:
     """One request of each kind in turn, cycling through each kind's variants."""
     longest = max(len(v) for v in mix.values())
@@ -411,6 +425,7 @@ def measure(count: int, clients: list[int], duration: float, cap: int, workers: 
     minter = Minter.from_settings(Settings.load(env={}, base_uri=base))
     ttl = [Request(f"/doc/record/{i}.ttl", TURTLE) for i in sample]
     html = [Request(f"/doc/record/{i}.html", "text/html") for i in sample]
+    oai = oai_requests(base, sample)
     construct = [Request(sparql_path("/query", record_query(minter, i)), TURTLE) for i in sample]
     ask_all = "ASK { ?s ?p ?o }"
 
@@ -446,6 +461,7 @@ def measure(count: int, clients: list[int], duration: float, cap: int, workers: 
         workloads = {
             "dereference": {"Docket": ttl, "Oxigraph": construct},
             "html": {"Docket": html},
+            "oai": {"Docket": oai},
             "sparql": {"Docket": interleave(mix, "/sparql"), "Oxigraph": interleave(mix, "/query")},
             "sparql-fresh": {"Docket": interleave(mix, "/sparql", True), "Oxigraph": interleave(mix, "/query", True)},
         }
@@ -561,6 +577,20 @@ def section(count: int, figures: Figures, info: dict[str, str], clients: list[in
     for c in clients:
         h, d = L.get(("html", "Docket", c)), L.get(("dereference", "Docket", c))
         lines.append(f"| {c} | {h.rate:,.0f} | {_ms(h)} | {_ratio(h.rate, d.rate)} | {_errors(h)} |")
+    lines += [
+        "",
+        "### (b′) OAI-PMH (Docket only)",
+        "",
+        "`GetRecord` (oai_dc) of each sampled record, and the first page (100) of `ListIdentifiers` for a year "
+        "and of `ListRecords` (oai_dc) for a decade, in turn: what a harvester asks.",
+        "",
+        "| clients | req/s | latency | × Docket Turtle req/s | errors |",
+        "|---:|---:|---:|---:|---|",
+    ]
+    for c in clients:
+        h, d = L.get(("oai", "Docket", c)), L.get(("dereference", "Docket", c))
+        if h is not None:
+            lines.append(f"| {c} | {h.rate:,.0f} | {_ms(h)} | {_ratio(h.rate, d.rate)} | {_errors(h)} |")
     lines += [
         "",
         "### (c) SPARQL query mix",

@@ -75,7 +75,7 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_tables(tmp_path, capsy
     assert OTHER in text
     assert "## Serving benchmark: 50 synthetic records" in printed and printed.strip() in text
     for heading in ("### (a) Dereference a record as Turtle", "### (b) A record's HTML page (Docket only)",
-                    "### (c) SPARQL query mix", "### Memory and cold start"):
+                    "### (b′) OAI-PMH (Docket only)", "### (c) SPARQL query mix", "### Memory and cold start"):
         assert heading in text
     number = r"[\d,]+(?:\.\d+)?"
     # a row per client count: throughputs, a ratio, three latencies each, no errors
@@ -83,6 +83,8 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_tables(tmp_path, capsy
                       text, re.M)
     assert len(rows) == 3  # dereference, the query mix repeated and all new
     assert all(float(v.replace(",", "")) > 0 for row in rows for v in row)
+    docket_only = re.findall(rf"^\| 1 \| ({number}) \| [\d. /]+ \| {number}× \| 0 \|$", text, re.M)
+    assert len(docket_only) == 2 and all(float(v.replace(",", "")) > 0 for v in docket_only)  # HTML, OAI-PMH
     for query in ("describe a record", "records by sender", "count per year", "date range", "2-hop join",
                   "text filter"):
         assert re.search(rf"^\| {query} \| {number} \| {number} \| {number}× \|", text, re.M), query
