@@ -94,6 +94,17 @@ def test_the_union_is_sorted_and_unique_and_the_same_without_sort(folder, built_
                                                                     "docket.ttl.gz", "index.json"]
 
 
+def test_a_failing_sort_names_its_error_and_leaves_no_dump(folder, built_settings, tmp_path, monkeypatch):
+    from docket.harvest import dumps
+
+    monkeypatch.setattr(dumps, "SORT_BUFFER", "a lot")  # sort refuses the argument at once
+    manifest = Manifest.read(folder / "manifest.json")
+    with open_current(built_settings) as store, pytest.raises(OSError, match="sorting the union dump failed") as info:
+        write_dumps(store, tmp_path, manifest, Minter.from_settings(built_settings))
+    assert "a lot" in str(info.value)  # sort's own message
+    assert not list((tmp_path / "dumps").glob("docket.nt.gz*"))
+
+
 def test_dumps_are_reproducible(folder, built_settings, tmp_path):
     manifest = Manifest.read(folder / "manifest.json")
     with open_current(built_settings) as store:
