@@ -516,6 +516,19 @@ def _say(text: str) -> None:
 
 # --- report -------------------------------------------------------------------------------------------
 
+def _docket_only(loads: dict, clients: list[int], workload: str, heading: str, intro: str = "") -> list[str]:
+    """Return the table of a workload only Docket serves, against Docket's own Turtle dereference."""
+    lines = ["", heading, ""] + ([intro, ""] if intro else []) + [
+        "| clients | req/s | latency | × Docket Turtle req/s | errors |",
+        "|---:|---:|---:|---:|---|",
+    ]
+    for c in clients:
+        h, d = loads.get((workload, "Docket", c)), loads.get(("dereference", "Docket", c))
+        if h is not None and d is not None:
+            lines.append(f"| {c} | {h.rate:,.0f} | {_ms(h)} | {_ratio(h.rate, d.rate)} | {_errors(h)} |")
+    return lines
+
+
 def _ms(load: Load | None) -> str:
     return "–" if load is None else f"{load.pct(50):.1f} / {load.pct(95):.1f} / {load.pct(99):.1f}"
 
@@ -567,30 +580,10 @@ def section(count: int, figures: Figures, info: dict[str, str], clients: list[in
         d, o = L.get(("dereference", "Docket", c)), L.get(("dereference", "Oxigraph", c))
         lines.append(f"| {c} | {d.rate:,.0f} | {o.rate:,.0f} | {_ratio(d.rate, o.rate)} | {_ms(d)} | {_ms(o)} "
                      f"| {_errors(d, o)} |")
-    lines += [
-        "",
-        "### (b) A record's HTML page (Docket only)",
-        "",
-        "| clients | req/s | latency | × Docket Turtle req/s | errors |",
-        "|---:|---:|---:|---:|---|",
-    ]
-    for c in clients:
-        h, d = L.get(("html", "Docket", c)), L.get(("dereference", "Docket", c))
-        lines.append(f"| {c} | {h.rate:,.0f} | {_ms(h)} | {_ratio(h.rate, d.rate)} | {_errors(h)} |")
-    lines += [
-        "",
-        "### (b′) OAI-PMH (Docket only)",
-        "",
-        "`GetRecord` (oai_dc) of each sampled record, and the first page (100) of `ListIdentifiers` for a year "
-        "and of `ListRecords` (oai_dc) for a decade, in turn: what a harvester asks.",
-        "",
-        "| clients | req/s | latency | × Docket Turtle req/s | errors |",
-        "|---:|---:|---:|---:|---|",
-    ]
-    for c in clients:
-        h, d = L.get(("oai", "Docket", c)), L.get(("dereference", "Docket", c))
-        if h is not None:
-            lines.append(f"| {c} | {h.rate:,.0f} | {_ms(h)} | {_ratio(h.rate, d.rate)} | {_errors(h)} |")
+    lines += _docket_only(L, clients, "html", "### (b) A record's HTML page (Docket only)")
+    lines += _docket_only(L, clients, "oai", "### (b′) OAI-PMH (Docket only)",
+                          "`GetRecord` (oai_dc) of each sampled record, and the first page (100) of `ListIdentifiers` "
+                          "for a year and of `ListRecords` (oai_dc) for a decade, in turn: what a harvester asks.")
     lines += [
         "",
         "### (c) SPARQL query mix",
