@@ -37,6 +37,7 @@ def test_the_index_answers_what_the_manifest_says(built):
     for rid, stone in manifest.tombstones.items():
         assert rid not in index and index.tombstone(rid) == stone
     assert "no-such-record" not in index and index.tombstone("no-such-record") is None
+    assert (index.graphs, index.counts) == (manifest.graphs, manifest.counts) and index.graphs
 
 
 def test_a_server_answers_records_and_tombstones_without_reading_the_manifest(built, monkeypatch):
@@ -54,6 +55,13 @@ def test_a_server_answers_records_and_tombstones_without_reading_the_manifest(bu
     assert client.get("/doc/record/no-such-record.ttl").status_code == 404
     assert client.get(f"/id/record/{SEED_ID}", headers={"Accept": "text/turtle"}).status_code == 303
     assert client.get("/dumps/").get_json()["build"] == manifest.build_id
+    # The SPARQL service description names the dataset-wide graphs and the size from the index.
+    description = client.get("/sparql", headers={"Accept": "application/n-triples"})
+    assert description.status_code == 200
+    triples = manifest.counts["triples"] + manifest.graphs.get("build", 0)
+    assert f'"{triples}"^^<http://www.w3.org/2001/XMLSchema#integer>'.encode() in description.data
+    for name in manifest.graphs:
+        assert f"graph/{name}>".encode() in description.data
 
 
 def test_a_build_without_the_index_is_served_from_its_manifest(built):
@@ -63,3 +71,4 @@ def test_a_build_without_the_index_is_served_from_its_manifest(built):
     assert client.get(f"/doc/record/{SEED_ID}.ttl").status_code == 200
     gone = next(iter(current_manifest(built).tombstones))
     assert client.get(f"/doc/record/{gone}.ttl").status_code == 410
+    assert b"graph/authorities>" in client.get("/sparql", headers={"Accept": "application/n-triples"}).data

@@ -68,6 +68,14 @@ class Published:
         return ManifestRecords(self.manifest)
 
     @cached_property
+    def sizes(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Return the dataset-wide graphs with their triple counts, and the build's counts."""
+        records = self.records
+        if records.graphs is not None and records.counts is not None:
+            return records.graphs, records.counts
+        return self.manifest.graphs, self.manifest.counts
+
+    @cached_property
     def created(self) -> _dt.datetime | None:
         return parse_time(self.records.created)
 
@@ -101,6 +109,7 @@ class ManifestRecords:
     def __init__(self, manifest: Manifest):
         self._manifest = manifest
         self.build_id, self.created = manifest.build_id, manifest.created
+        self.graphs, self.counts = manifest.graphs, manifest.counts
 
     def modified(self, record_id: str) -> str | None:
         entry = self._manifest.records.get(record_id)
