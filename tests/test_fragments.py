@@ -211,6 +211,35 @@ def test_counts_match_the_store_for_every_predicate(store):
     assert count(store, Pattern()) == len(distinct_triples(store))
 
 
+def test_the_build_counted_the_widest_patterns_exactly(built_settings, store):
+    from docket.fragments import known_counts
+    from docket.harvest.void import VOID_FILE
+    from docket.store import StoreLayout
+
+    known = known_counts(StoreLayout(built_settings.store_dir).current() / VOID_FILE)
+    rdf_type = ox.NamedNode(str(RDF.type))
+    classes = {t.object for t in distinct_triples(store, p=rdf_type)}
+    predicates = {t.predicate for t in distinct_triples(store)}
+    expected = {Pattern().key(): len(distinct_triples(store))}
+    expected |= {Pattern(predicate=p).key(): len(distinct_triples(store, p=p)) for p in predicates}
+    expected |= {Pattern(predicate=rdf_type, object=c).key(): len(distinct_triples(store, p=rdf_type, o=c))
+                 for c in classes}
+    assert known == expected
+
+
+def test_the_server_takes_the_widest_counts_from_the_build(client, store, monkeypatch):
+    import docket.fragments as fragments
+
+    def refuse(*args):
+        raise AssertionError("counted at request time")
+
+    monkeypatch.setattr(fragments, "count", refuse)
+    for url in (f"{BASE}fragments", f"{BASE}fragments?predicate={quote(str(RDF.type), safe='')}"):
+        meta = parse_quads(fetch(client, url)).graph(URIRef(metadata_graph_iri(url)))
+        p = ox.NamedNode(str(RDF.type)) if "predicate" in url else None
+        assert int(meta.value(URIRef(url), VOID.triples)) == len(distinct_triples(store, p=p))
+
+
 # --- the interface over HTTP ------------------------------------------------------------------------------
 
 def test_walking_the_next_links_returns_the_whole_dataset_once(client, store):

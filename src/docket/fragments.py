@@ -3,8 +3,9 @@
 A fragment is every triple of the published build that matches ``subject predicate object`` (any
 of them may be a variable), read from the union of all graphs: a triple stated in two graphs is
 one triple here. Each page holds at most ``PAGE_SIZE`` triples and says how many match in all
-(``void:triples`` and ``hydra:totalItems``, exact, not an estimate), links to the first, previous
-and next pages, and carries the ``hydra:search`` form (``{?subject,predicate,object}``) through
+(``void:triples`` and ``hydra:totalItems``, exact, not an estimate: the widest patterns' counts come
+from the build's VoID description, ``known_counts``; the others are counted once per build), links
+to the first, previous and next pages, and carries the ``hydra:search`` form (``{?subject,predicate,object}``) through
 which a client such as Comunica finds every other fragment (see the Linked Data Fragments
 specification, linkeddatafragments.org/specification/triple-pattern-fragments/).
 
@@ -21,7 +22,8 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
 
 import pyoxigraph as ox
 
@@ -155,8 +157,12 @@ class Fragment:
         return self.page > 1
 
 
-def select(store: TripleStore, pattern: Pattern, page: int = 1, page_size: int = PAGE_SIZE) -> Fragment:
-    """Return one page (from 1) of the triples matching ``pattern`` in the union of all graphs."""
+def select(store: TripleStore, pattern: Pattern, page: int = 1, page_size: int = PAGE_SIZE,
+           known: Mapping[tuple[str, ...], int] | None = None) -> Fragment:
+    """Return one page (from 1) of the triples matching ``pattern`` in the union of all graphs.
+
+    ``known`` holds counts the build already made, by ``Pattern.key()`` (``known_counts``).
+    """
     if page < 1:
         raise ValueError(f"page must be 1 or more, not {page}")
     if pattern.matches_nothing:
@@ -165,7 +171,7 @@ def select(store: TripleStore, pattern: Pattern, page: int = 1, page_size: int =
     if any(isinstance(t, ox.BlankNode) for t in pattern.terms):
         matches = list(_distinct_quads(store, pattern))
         return Fragment(pattern, page, matches[offset:offset + page_size], len(matches), page_size)
-    total = count(store, pattern)
+    total = known[pattern.key()] if known and pattern.key() in known else count(store, pattern)
     triples = list(_page_by_query(store, pattern, offset, page_size)) if offset < total else []
     return Fragment(pattern, page, triples, total, page_size)
 
@@ -197,6 +203,40 @@ def count(store: TripleStore, pattern: Pattern) -> int:
         while len(_COUNTS) > _COUNT_CACHE_SIZE:
             _COUNTS.popitem(last=False)
     return n
+
+
+def known_counts(void: Path) -> dict[tuple[str, ...], int]:
+    """Read, from a build's VoID description, the counts of the widest patterns, by ``Pattern.key()``.
+
+    Counting the distinct triples of ``?s ?p ?o`` or ``?s rdf:type ?o`` holds every one of them in
+    memory (gigabytes at 1,000,000 records, in a serving process). The build counted them already, from
+    the sorted union dump: the dataset's ``void:triples`` (every triple), each property partition's
+    ``void:triples`` (``?s p ?o``) and each class partition's ``void:entities`` (``?s rdf:type C``).
+    An unreadable or missing file gives none.
+    """
+    try:
+        quads = list(ox.parse(path=str(void), format=ox.RdfFormat.TURTLE))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    by_subject: dict[Any, dict[str, Any]] = {}
+    for q in quads:
+        by_subject.setdefault(q.subject, {})[q.predicate.value] = q.object
+    rdf_type = ox.NamedNode(RDF + "type")
+
+    def number(term: Any) -> int | None:
+        return int(term.value) if isinstance(term, ox.Literal) and term.value.isdigit() else None
+
+    counts: dict[tuple[str, ...], int] = {}
+    for values in by_subject.values():
+        if VOID + "classPartition" in values and (n := number(values.get(VOID + "triples"))) is not None:
+            counts[Pattern().key()] = n
+        if isinstance(prop := values.get(VOID + "property"), ox.NamedNode):
+            if (n := number(values.get(VOID + "triples"))) is not None:
+                counts[Pattern(predicate=prop).key()] = n
+        if isinstance(cls := values.get(VOID + "class"), ox.NamedNode):
+            if (n := number(values.get(VOID + "entities"))) is not None:
+                counts[Pattern(predicate=rdf_type, object=cls).key()] = n
+    return counts
 
 
 _COUNTS: OrderedDict[tuple[str, ...], int] = OrderedDict()

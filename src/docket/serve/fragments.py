@@ -27,6 +27,7 @@ from docket.fragments import (
     term_text,
 )
 from docket.serve.negotiate import HTML, HTML_PAGE, Negotiator, NotAcceptable, Representation, rdf
+from docket.serve.published import published
 from docket.store import StoreError
 from docket.store.oxigraph import ox_format
 from docket.uris import Minter
@@ -97,10 +98,10 @@ def fragments() -> Response:
     if not page_text.isdigit() or int(page_text) < 1:
         return _text(400, f"400 Bad Request: page must be a whole number from 1, not {page_text!r}")
     try:
-        store = current_app.extensions["docket.store"].get()
+        pub = published()
     except StoreError as exc:
         return _text(503, f"503 Service Unavailable: {exc}")
-    fragment = select(store, pattern, int(page_text))
+    fragment = select(pub.store, pattern, int(page_text), known=pub.fragment_counts)
     page_url = requested_url(m)
     where = addresses(m)
     if offer.name == HTML:

@@ -99,6 +99,14 @@ class Published:
 
         return ResourceIndex(self.folder / RESOURCE_INDEX)
 
+    @cached_property
+    def fragment_counts(self) -> dict[tuple[str, ...], int]:
+        """Return the counts of the widest triple patterns, from the build's VoID (``fragments.known_counts``)."""
+        from docket.fragments import known_counts
+        from docket.harvest.void import VOID_FILE
+
+        return known_counts(self.folder / VOID_FILE)
+
     def record_modified(self, record_id: str) -> _dt.datetime | None:
         return parse_time(self.records.modified(record_id))
 
