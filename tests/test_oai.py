@@ -321,6 +321,16 @@ def test_the_build_index_is_read_a_page_at_a_time(built_settings, manifest, monk
     assert counted == [(None, None, None)]
 
 
+def test_an_unreadable_index_is_computed_again(built_settings, manifest, tmp_path):
+    from docket.harvest.index import INDEX_FILE, load_index
+    from docket.uris import Minter
+
+    (tmp_path / INDEX_FILE).write_bytes(b"not a database")
+    with open_current(built_settings) as store:
+        index = load_index(tmp_path, store, manifest.build_id, lambda: manifest, Minter.from_settings(built_settings))
+        assert [item.id for item in index.page("", 100)] == ALL_IDS
+
+
 # --- bad resumption tokens -----------------------------------------------------------------------
 
 def first_token(settings, verb="ListIdentifiers") -> str:

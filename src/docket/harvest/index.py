@@ -129,7 +129,8 @@ class IndexReader:
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            uri = self.location if self.location.startswith("file:") else f"file:{self.location}?mode=ro"
+            memory = self.location.startswith("file:")
+            uri = self.location if memory else Path(self.location).resolve().as_uri() + "?mode=ro"
             db = self._local.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         return db
 
@@ -298,7 +299,11 @@ def load_index(folder: Path, store: Any, build_id: str, manifest: Callable[[], M
     """Open the index of build ``build_id``, or compute it (from ``manifest()``) when the build has none."""
     path = Path(folder) / INDEX_FILE
     if path.exists():
-        index = IndexReader(path)
-        if index.build_id == build_id:
-            return index
+        try:
+            index = IndexReader(path)
+        except ValueError:
+            pass  # unreadable: computed again below, as for a build without one
+        else:
+            if index.build_id == build_id:
+                return index
     return compute_index(store, manifest(), minter).reader()

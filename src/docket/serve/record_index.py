@@ -62,7 +62,8 @@ class RecordIndex:
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = self._local.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            db = self._local.db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
+                                                     check_same_thread=False)
         return db
 
     def modified(self, record_id: str) -> str | None:
