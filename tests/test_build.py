@@ -125,8 +125,20 @@ def test_a_store_folder_that_cannot_be_made_is_a_clear_error(tmp_path, folder):
     blocker.write_text("not a folder")  # a folder cannot be made inside a file, even by root
     s = make_settings(tmp_path).replace(store_dir=blocker / "store")
     res = run(s, "build", str(folder))
-    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.exception  # no crash
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.exception  # no crash; 1: held back
     assert "Error: the build could not be written under" in res.output and "Traceback" not in res.output
+
+
+def test_a_build_that_would_drop_most_records_stops_with_exit_status_2(tmp_path, folder):
+    s = make_settings(tmp_path)
+    assert run(s, "build", str(folder)).exit_code == 0
+    before = current_manifest(s).build_id
+    examples = json.loads((folder / "examples.json").read_text(encoding="utf-8"))
+    (folder / "examples.json").write_text(json.dumps(examples[:1]), encoding="utf-8")
+    res = run(s, "build", str(folder))
+    assert res.exit_code == 2, res.output  # nothing published; 1 would mean some records were held back
+    assert "Nothing was switched" in res.output and "force the build" in res.output and "Traceback" not in res.output
+    assert current_manifest(s).build_id == before
 
 
 def test_rollback_and_stats(tmp_path, folder):

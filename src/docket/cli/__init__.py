@@ -125,6 +125,12 @@ def write_rdf(result: IngestResult, settings: Settings, target: Path) -> list[di
     return [mapped.to_dict() for mapped in results]
 
 
+class BuildFailed(click.ClickException):
+    """Nothing was published: exit status 2, pySHACL's for an error (1 means records were held back)."""
+
+    exit_code = 2
+
+
 def _exit_for(outcome) -> None:
     """Exit 1 when a record was rejected or held back, 0 otherwise (pySHACL's convention: 2 is an error)."""
     if outcome.rejected or outcome.report.exit_code:
@@ -149,10 +155,10 @@ def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bo
         with result:
             outcome = build(result, settings, force=force, full=full)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise BuildFailed(str(exc)) from None
     except OSError as exc:  # disk full, unwritable store folder: the unfinished build was dropped
         where = f" ({exc.filename})" if exc.filename else ""
-        raise click.ClickException(
+        raise BuildFailed(
             f"the build could not be written under {settings.store_dir}: {exc.strerror or exc}{where}; "
             "nothing was switched, the current build is still published") from None
     for line in outcome.report.lines():
