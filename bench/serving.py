@@ -313,6 +313,11 @@ class Load:
         return 1000 * ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
+# Numbers fresh query texts across every load of a run (warm-ups, rounds, servers): a text one
+# server answered before would be answered from Docket's cache of answers.
+_FRESH = itertools.count()
+
+
 def run_load(port: int, requests: list[Request], clients: int, duration: float, cap: int) -> Load:
     """Send ``requests`` in turn from ``clients`` threads for ``duration`` s or ``cap`` requests, whichever first."""
     result = Load(clients)
@@ -333,7 +338,7 @@ def run_load(port: int, requests: list[Request], clients: int, duration: float, 
             req = requests[n % len(requests)]
             t0 = time.perf_counter()
             try:
-                path = f"{req.path}%0A%23+request+{n}" if req.fresh else req.path
+                path = f"{req.path}%0A%23+request+{next(_FRESH)}" if req.fresh else req.path
                 conn.request("GET", path, headers={"Accept": req.accept})
                 response = conn.getresponse()
                 response.read()
