@@ -19,14 +19,13 @@ an empty value or ``?name``. No Flask here: the server (``docket.serve.fragments
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 import pyoxigraph as ox
 
+from docket.memo import SizedCache
 from docket.store.base import TripleStore
 
 PAGE_SIZE = 100
@@ -181,10 +180,9 @@ def count(store: TripleStore, pattern: Pattern) -> int:
     path = getattr(store, "path", None)
     # Only a published build opened read-only is immutable; anything else is counted every time.
     key = (str(path), *pattern.key()) if path is not None and getattr(store, "read_only", False) else None
-    with _COUNT_LOCK:
-        if key is not None and key in _COUNTS:
-            _COUNTS.move_to_end(key)
-            return _COUNTS[key]
+    known = _COUNTS.get(key) if key is not None else None
+    if known is not None:
+        return known
     if pattern.matches_nothing:
         n = 0
     elif any(isinstance(t, ox.BlankNode) for t in pattern.terms):
@@ -196,12 +194,8 @@ def count(store: TripleStore, pattern: Pattern) -> int:
             n = int(next(iter(store.query(query, union_default_graph=True)))["n"].value)
         else:
             n = 1 if store.query(f"ASK {{ {where} }}", union_default_graph=True) else 0
-    if key is None:
-        return n
-    with _COUNT_LOCK:
-        _COUNTS[key] = n
-        while len(_COUNTS) > _COUNT_CACHE_SIZE:
-            _COUNTS.popitem(last=False)
+    if key is not None:
+        _COUNTS.put(key, n, 1)
     return n
 
 
@@ -239,8 +233,7 @@ def known_counts(void: Path) -> dict[tuple[str, ...], int]:
     return counts
 
 
-_COUNTS: OrderedDict[tuple[str, ...], int] = OrderedDict()
-_COUNT_LOCK = threading.Lock()
+_COUNTS: SizedCache[int] = SizedCache(_COUNT_CACHE_SIZE, largest=1)  # counts of a build's patterns, most recent
 
 
 def _where(pattern: Pattern) -> tuple[str, list[str]]:

@@ -31,10 +31,11 @@ class Memo(dict, Generic[V]):
 
 
 class SizedCache(Generic[V]):
-    """Keep values of known size, up to ``limit`` bytes in all, forgetting the least recently used first.
+    """Keep values of known size, up to ``limit`` in all, forgetting the least recently used first.
 
-    For answers worth keeping whole (a SPARQL result body): a value larger than ``largest`` is not
-    kept, so one huge answer cannot push out many small ones. Thread-safe.
+    Sizes are bytes for answers worth keeping whole (a SPARQL result body), or 1 each for a count of
+    entries (the fragments' pattern counts). A value larger than ``largest`` is not kept, so one huge
+    answer cannot push out many small ones. Thread-safe.
     """
 
     def __init__(self, limit: int, largest: int | None = None):
