@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from docket.sparql import guard
-from docket.sparql.runner import Job, answer
+from docket.sparql.jobs import Job, answer
 
 from test_sparql_safety import SERVICE_QUERIES
 

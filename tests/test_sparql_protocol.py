@@ -369,7 +369,7 @@ _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 ), min_size=1, max_size=8), fmt=st.sampled_from(["json", "xml", "tsv"]))
 def test_rows_cut_by_the_runner_equal_the_engines_own_output(values, fmt):
     from docket import result_formats
-    from docket.sparql.runner import Job, execute
+    from docket.sparql.jobs import Job, execute
 
     store = ox.Store()
     for i, value in enumerate(values):

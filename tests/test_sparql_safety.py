@@ -73,7 +73,7 @@ def worker_children() -> set[int]:
     pids = set()
     for children in Path("/proc/self/task").glob("*/children"):
         for pid in children.read_text().split():
-            if b"docket.sparql.runner" in command_line(int(pid)):
+            if b"docket.sparql.worker" in command_line(int(pid)):
                 pids.add(int(pid))
     return pids
 

@@ -71,7 +71,11 @@ class Settings:
         2, "SPARQL queries one client address may run at once (per server process); more get 429."
     )
     sparql_workers: int = _setting(
-        2, "Query worker processes per server process, each with the store open; they are killed on time-out."
+        1, "Query worker processes per server process, each with the store open; one is killed when a query "
+           "on it overruns (its other queries are sent again)."
+    )
+    sparql_threads: int = _setting(
+        2, "Queries each query worker process runs at once, on threads over its one open store."
     )
     sparql_cache_bytes: int = _setting(
         32 * 1024 * 1024,

@@ -449,7 +449,8 @@ def runner(app: Flask) -> QueryRunner:
             current = app.extensions.get(_RUNNER)
             if current is None or current.pid != os.getpid():
                 settings: Settings = app.extensions["docket.settings"]
-                current = QueryRunner(settings.sparql_workers, settings.sparql_timeout)
+                current = QueryRunner(settings.sparql_workers, settings.sparql_timeout,
+                                      settings.sparql_threads)
                 app.extensions[_RUNNER] = current
     return current
 

@@ -1,52 +1,47 @@
 """Run SPARQL queries in worker processes that are killed when they overrun the time limit.
 
-Neither pyoxigraph nor rdflib can interrupt a running query, so a query runs in a separate process:
-a small pool of workers, started ahead of time, each holding the store open read-only. A worker opens
-a build's store once and keeps it until a job names another build (``docket build`` switched), so
-queries never pay for opening the store. The worker also parses and checks the query (``guard``):
-rdflib's parser can take seconds on a long hostile query, and that too must end at the limit. It
-serializes the whole answer before sending it, so a body is either complete or not sent at all. A
-worker that overruns is SIGKILLed and reaped, and a fresh one is started at once; a query's clock
-starts when its worker has loaded, so a fresh worker's start-up never counts against a query.
+Neither pyoxigraph nor rdflib can interrupt a running query, so queries run in separate processes:
+a small pool of workers, started ahead of time, each holding the store open read-only and running
+up to ``threads`` queries at once on threads over it (pyoxigraph releases the GIL while it
+evaluates; one store's caches serve every thread). A worker opens a build's store once and keeps
+it until a job names another build (``docket build`` switched). The worker also parses and checks
+the query (``guard``): rdflib's parser can take seconds on a long hostile query, and that too must
+end at the limit. It serializes the whole answer before sending it, so a body is either complete
+or not sent at all.
+
+A query that overruns has its worker SIGKILLed and reaped, and a fresh one is started at once. The
+other queries that worker was running did nothing wrong: each is sent again, to a live worker,
+with the time it had left. A worker that dies by itself (out of memory, a crash in the engine)
+takes its queries with it; each is tried once more, and fails if its second worker dies too. A
+query's clock starts when its first worker has loaded, so start-up never counts against a query.
 
 Workers are fresh interpreters (``python -c``), never forks: the server process holds RocksDB's
 threads and locks, and multiprocessing's ``spawn`` would re-run the server's main script. They
 belong to the process that created the pool and exit on their own when it goes away (their socket
-closes).
+closes, or they are orphaned).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import os
-import re
 import socket
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
-import pyoxigraph as ox
+from docket.sparql.jobs import Job, Outcome, answer, execute
+from docket.sparql.worker import READY
 
-from docket import formats as rdf_formats
-from docket import result_formats
-from docket.sparql import guard
-from docket.store.base import StoreError
+__all__ = ["Job", "Outcome", "QueryRunner", "QueryTimeout", "RunnerBusy", "RunnerError", "WorkerCrashed",
+           "answer", "execute"]
 
-_RDF = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
 _SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
-READY = "ready"
 STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to load, not counted against any query
+_KILLED, _CRASHED, _CLOSED = "killed", "crashed", "closed"  # why a worker lost its queries
 
 
 class RunnerError(RuntimeError):
@@ -65,308 +60,194 @@ class WorkerCrashed(RunnerError):
     """The worker died while running the query (out of memory, a crash in the engine)."""
 
 
-@dataclass(frozen=True)
-class Job:
-    """What a worker needs to answer one query."""
+class _Pending:
+    """One job sent to a worker: set once its outcome came, or once the worker was lost."""
 
-    query: str
-    store_path: str  # the build's Oxigraph store; "" when ``remote`` is set
-    result_format: str | None  # a result_formats name for SELECT/ASK; None: none is acceptable
-    row_cap: int
-    graph_format: str | None = "turtle"  # a docket.formats name for CONSTRUCT/DESCRIBE; None: none acceptable
-    union_default_graph: bool = True  # ``answer`` sets it from the query: false when it has FROM
-    default_graphs: tuple[str, ...] | None = None
-    named_graphs: tuple[str, ...] | None = None
-    prefixes: dict[str, str] = field(default_factory=dict)
-    base_iri: str | None = None  # relative IRIs in the query resolve against it (the endpoint's URL)
-    remote: tuple[str, str | None] | None = None  # (query URL, union parameter) of a remote store
+    __slots__ = ("done", "outcome", "lost")
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """A worker's answer: a complete body, or the engine's error message."""
-
-    body: bytes = b""
-    rows: int = 0
-    truncated: bool = False
-    error: str | None = None
-    # refused (by the guard; see ``status``), not_acceptable, syntax, unsupported, remote (the
-    # store's failure), engine (ours)
-    error_kind: str = ""
-    status: int = 0
-    form: str = ""  # select, ask, construct or describe, once the query was parsed
-
-
-def answer(store: Any, job: Job) -> Outcome:
-    """Check ``job.query`` with the guard, pick its format by its form, run it and serialize it.
-
-    The guard runs here, inside the time limit, because rdflib's parser can take seconds on a
-    long hostile query.
-    """
-    protocol_dataset = job.default_graphs is not None or job.named_graphs is not None
-    if isinstance(store, ox.Store) and guard.may_skip_parse(job.query):
-        outcome = execute(store, job)
-        if outcome.error_kind != "syntax":
-            return outcome
-        # Oxigraph could not parse it: the full check says whether it is an update or a refusal,
-        # and gives rdflib's message otherwise.
-    try:
-        checked = guard.check(job.query, lambda graph: _contains(store, graph), protocol_dataset=protocol_dataset)
-    except guard.Refused as exc:
-        return Outcome(error=str(exc), error_kind="refused", status=exc.status)
-    except StoreError as exc:
-        return Outcome(error=str(exc), error_kind="remote")
-    fmt = job.graph_format if checked.returns_graph else job.result_format
-    if fmt is None:
-        return Outcome(error_kind="not_acceptable", error="no acceptable format", form=checked.form)
-    job = dataclasses.replace(job, union_default_graph=not checked.has_dataset)
-    outcome = execute(store, job)
-    return outcome if outcome.error_kind else dataclasses.replace(outcome, form=checked.form)
-
-
-def _contains(store: Any, graph: str) -> bool:
-    if isinstance(store, ox.Store):
-        return store.contains_named_graph(ox.NamedNode(graph))
-    return bool(store.contains_graph(graph))
-
-
-def execute(store: Any, job: Job) -> Outcome:
-    """Run a checked ``job`` on ``store`` and serialize the answer, cut at ``job.row_cap`` rows or triples.
-
-    ``store`` is a pyoxigraph ``Store``, or any ``TripleStore`` answering with pyoxigraph objects
-    (the remote store), which knows no protocol dataset and no base IRI.
-    """
-    protocol_dataset = job.default_graphs is not None or job.named_graphs is not None
-    try:
-        if not isinstance(store, ox.Store):
-            if protocol_dataset:
-                return Outcome(error="default-graph-uri and named-graph-uri are not supported on a remote "
-                                     "store; use FROM and FROM NAMED in the query", error_kind="unsupported")
-            result = store.query(job.query, union_default_graph=job.union_default_graph)
-        else:
-            kwargs: dict[str, Any] = {"base_iri": job.base_iri}
-            if protocol_dataset:
-                kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
-                if job.named_graphs is not None:
-                    kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
-            else:
-                kwargs["use_default_graph_as_union"] = job.union_default_graph
-            result = store.query(job.query, **kwargs)
-    except SyntaxError as exc:
-        return Outcome(error=str(exc), error_kind="syntax")
-    except StoreError as exc:
-        return Outcome(error=str(exc), error_kind="remote")
-    form = _form(result, job.query)
-    fmt = job.graph_format if form in ("construct", "describe") else job.result_format
-    if fmt is None:
-        return Outcome(error_kind="not_acceptable", error="no acceptable format", form=form)
-    if isinstance(result, ox.QueryBoolean):
-        outcome = Outcome(result.serialize(format=result_formats.lookup(fmt).oxigraph), rows=1)
-    elif isinstance(result, ox.QuerySolutions):
-        outcome = _solutions(result, job)
-    else:
-        outcome = _triples(result, job)
-    return dataclasses.replace(outcome, form=form)
-
-
-def _form(result: Any, query: str) -> str:
-    """Name the query's form from what it returned (the query was perhaps not parsed here)."""
-    if isinstance(result, ox.QueryBoolean):
-        return "ask"
-    if isinstance(result, ox.QuerySolutions):
-        return "select"
-    # Only for messages and the choice of formats, where both are the same.
-    return "describe" if re.search(r"\bDESCRIBE\b", query, re.I) and not re.search(r"\bCONSTRUCT\b", query, re.I) \
-        else "construct"
-
-
-def _solutions(result: ox.QuerySolutions, job: Job) -> Outcome:
-    # QuerySolutions cannot be cut short and still serialized, so the kept rows are written as
-    # SPARQL TSV (whose cells are exactly the terms' N-Triples forms), read back, and serialized in
-    # the asked format by pyoxigraph's own writers.
-    lines = ["\t".join(map(str, result.variables))]
-    # A solution iterates its values in the order of ``variables``, None where unbound.
-    lines += ["\t".join(["" if term is None else str(term) for term in solution])
-              for solution in itertools.islice(result, job.row_cap)]
-    rows = len(lines) - 1
-    truncated = rows == job.row_cap and next(result, None) is not None
-    tsv = ("\n".join(lines) + "\n").encode("utf-8")
-    fmt = result_formats.lookup(job.result_format).oxigraph
-    if fmt == ox.QueryResultsFormat.TSV:
-        return Outcome(tsv, rows, truncated)
-    parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-    return Outcome(parsed.serialize(format=fmt), rows, truncated)
-
-
-def _triples(result: Any, job: Job) -> Outcome:
-    triples = []
-    truncated = False
-    for triple in result:
-        if len(triples) >= job.row_cap:
-            truncated = True
-            break
-        triples.append(triple)
-    fmt = _RDF[rdf_formats.lookup(job.graph_format or "turtle").name]
-    prefixes = job.prefixes if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-    body = ox.serialize(triples, format=fmt, prefixes=prefixes)
-    return Outcome(body or b"", len(triples), truncated)
-
-
-def _work(conn: Connection) -> None:
-    """Answer jobs from ``conn`` until it closes; keep the store of the last build asked for open."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
-    store: Any = None
-    path: Any = None
-    try:
-        conn.send(READY)  # loaded: the parent starts a query's clock only now
-    except OSError:
-        return
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
-        try:
-            wanted = job.remote or job.store_path
-            if wanted != path:
-                store = None  # close the old build before opening the new one
-                store = _open(job)
-                path = wanted
-            assert store is not None
-            outcome = answer(store, job)
-        except Exception as exc:  # an engine error is the client's answer, not the worker's end
-            outcome = Outcome(error=f"{type(exc).__name__}: {exc}", error_kind="engine")
-        try:
-            conn.send(outcome)
-        except (BrokenPipeError, OSError):
-            return
-
-
-def _open(job: Job) -> Any:
-    if job.remote is not None:
-        from docket.store.remote import RemoteStore
-
-        url, union_param = job.remote
-        return RemoteStore(url, union_param=union_param)
-    return ox.Store.read_only(job.store_path)
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.outcome: Outcome | None = None
+        self.lost = ""  # _KILLED, _CRASHED or _CLOSED when the worker ended first
 
 
 class _Worker:
-    """One worker process, talking over a private socket pair with pickled jobs and outcomes."""
+    """One worker process over a private socket pair; a reader thread hands outcomes to their jobs."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int) -> None:
         ours, theirs = socket.socketpair()
-        code = "import sys; from docket.sparql.runner import _main; _main(int(sys.argv[1]), int(sys.argv[2]))"
+        code = ("import sys; from docket.sparql.worker import main; "
+                "main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))")
         env = dict(os.environ)
         # The worker imports docket from wherever this process did, installed or not.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, (_SOURCE_ROOT, env.get("PYTHONPATH"))))
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", code, str(theirs.fileno()), str(os.getpid())],
+                [sys.executable, "-c", code, str(theirs.fileno()), str(os.getpid()), str(threads)],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True, env=env,
             )
         finally:
             theirs.close()
         self.conn = Connection(ours.detach())
-        self.ready = False  # set once the worker has said it has loaded
+        self.ready = threading.Event()  # set once the worker has loaded, or has died
+        self.busy = 0  # jobs running on it; the runner counts them under its own lock
+        self._lock = threading.Lock()  # guards pending, dead and reason
+        self._sending = threading.Lock()
+        self._pending: dict[int, _Pending] = {}
+        self.dead = False
+        self._reason = _CRASHED
+        threading.Thread(target=self._read, name=f"sparql-worker-{self.pid}", daemon=True).start()
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
-    def kill(self) -> None:
+    def submit(self, number: int, job: Job) -> _Pending:
+        """Send ``job``; the returned ``_Pending`` is set when its outcome comes or the worker ends."""
+        pending = _Pending()
+        with self._lock:
+            if self.dead:
+                pending.lost = self._reason
+                pending.done.set()
+                return pending
+            self._pending[number] = pending
+        try:
+            with self._sending:
+                self.conn.send((number, job))
+        except OSError:
+            pass  # the worker is gone: the reader sees it and sets ``pending``
+        return pending
+
+    def kill(self, reason: str = _KILLED) -> None:
+        """End the worker now; its jobs still running are lost for ``reason``."""
+        with self._lock:
+            if not self.dead:
+                self._reason = reason
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(5)
-        self.conn.close()
 
     def stop(self) -> None:
+        """Ask the worker to finish; kill it if it does not within two seconds."""
+        with self._lock:
+            if not self.dead:
+                self._reason = _CLOSED
         try:
-            self.conn.send(None)
+            with self._sending:
+                self.conn.send(None)
             self.process.wait(2)
-        except (BrokenPipeError, OSError, subprocess.TimeoutExpired):
+        except (OSError, subprocess.TimeoutExpired):
             pass
-        self.kill()
+        self.kill(_CLOSED)
 
-
-def _main(fd: int, parent: int) -> None:
-    """Run as a worker of process ``parent`` on the socket ``fd`` (the entry point ``_Worker`` starts)."""
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    # rdflib's parser recurses once per triple pattern: the default limit refuses long, plain queries.
-    sys.setrecursionlimit(20_000)
-    _work(Connection(fd))
-
-
-def _watch_parent(parent: int) -> None:
-    # A worker deep in a runaway query never reads its socket, so it would not notice the server
-    # dying; when it is orphaned (re-parented), it ends itself. (PR_SET_PDEATHSIG would fire when
-    # the *thread* that started the worker ends, which in a threaded server is any request.)
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(0)
+    def _read(self) -> None:
+        try:
+            if self.conn.recv() != READY:
+                return
+            self.ready.set()
+            while True:
+                number, outcome = self.conn.recv()
+                with self._lock:
+                    pending = self._pending.pop(number, None)
+                if pending is not None:
+                    pending.outcome = outcome
+                    pending.done.set()
+        except (EOFError, OSError, ValueError, TypeError):
+            pass
+        finally:
+            with self._lock:
+                self.dead = True
+                lost, self._pending = self._pending, {}
+            for pending in lost.values():
+                pending.lost = self._reason
+                pending.done.set()
+            self.ready.set()  # wakes a query waiting for a worker that died loading
+            self.conn.close()
+            try:
+                self.process.wait(5)  # reap it: it closed its socket on the way out
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 class QueryRunner:
-    """Run jobs on a pool of ``size`` worker processes with a time limit per query.
+    """Run jobs on ``size`` worker processes of ``threads`` threads each, with a time limit per query.
 
-    Thread-safe: each server thread borrows a worker for one query. A pool belongs to the process
-    that made it; ``for_process`` hands each (forked) server process its own.
+    Thread-safe: each server thread runs its query on a free thread of the least busy worker. A
+    pool belongs to the process that made it; ``for_process`` hands each (forked) server process
+    its own.
     """
 
-    def __init__(self, size: int = 2, timeout: float = 30.0):
+    def __init__(self, size: int = 2, timeout: float = 30.0, threads: int = 1):
         self.size = max(1, size)
+        self.threads = max(1, threads)
         self.timeout = timeout
         self._lock = threading.Condition()
-        self._idle: list[_Worker] = []
-        self._count = 0
+        self._workers: list[_Worker] = []
+        self._starting = 0
+        self._numbers = itertools.count()
         self._closed = False
         self.pid = os.getpid()
         for _ in range(self.size):
-            self._idle.append(_Worker())
-            self._count += 1
+            self._workers.append(_Worker(self.threads))
 
     def run(self, job: Job, timeout: float | None = None) -> Outcome:
         """Run ``job``; raise ``QueryTimeout`` (worker killed), ``RunnerBusy`` or ``WorkerCrashed``."""
         limit = self.timeout if timeout is None else timeout
-        # Waiting for a free worker may take up to the limit too; the query then gets the whole limit.
-        worker = self._acquire(time.monotonic() + limit)
-        try:
-            if not worker.ready:
-                if not worker.conn.poll(STARTUP_TIMEOUT) or worker.conn.recv() != READY:
-                    raise OSError("the worker did not start")
-                worker.ready = True
-            worker.conn.send(job)
-            finished = worker.conn.poll(limit)
-            outcome = worker.conn.recv() if finished else None
-        except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
-            self._discard(worker)
-            raise WorkerCrashed(f"the query worker stopped while running the query ({exc or type(exc).__name__})") from None
-        except BaseException:
-            self._discard(worker)
-            raise
-        if outcome is None:
-            self._discard(worker)
-            raise QueryTimeout(f"the query did not finish within {limit:g} s and was stopped")
-        self._release(worker)
-        return outcome
+        remaining = limit  # of the query's own time; a worker's start-up is not part of it
+        # Waiting for a free thread may take up to the limit too; the query then gets the whole limit.
+        waiting_until = time.monotonic() + limit
+        crashes = 0
+        again = False
+        while True:
+            asked = time.monotonic()
+            worker = self._acquire(waiting_until)
+            if again:  # waiting now comes out of the query's own time
+                remaining -= time.monotonic() - asked
+            try:
+                if not worker.ready.wait(STARTUP_TIMEOUT) or worker.dead:
+                    raise WorkerCrashed("the query worker did not start")
+                started = time.monotonic()
+                pending = worker.submit(next(self._numbers), job)
+                finished = pending.done.wait(max(0.0, remaining))
+            except BaseException:
+                self._release(worker)
+                self._discard(worker, _KILLED)  # its other queries are sent again
+                raise
+            self._release(worker)
+            if not finished:
+                self._discard(worker, _KILLED)
+                raise QueryTimeout(f"the query did not finish within {limit:g} s and was stopped")
+            if pending.outcome is not None:
+                return pending.outcome
+            self._discard(worker, pending.lost)
+            if pending.lost == _CLOSED:
+                raise RunnerError("the query runner is closed")
+            if pending.lost == _CRASHED:
+                crashes += 1
+                # Alone on its worker, the query itself took the worker down; among others, it
+                # may have been any of them, so each is given one more worker.
+                if crashes > 1 or self.threads == 1:
+                    raise WorkerCrashed("the query worker stopped while running the query")
+            # Lost with a worker killed for another query's overrun: run again, with the time left.
+            remaining -= time.monotonic() - started
+            if remaining <= 0:
+                raise QueryTimeout(f"the query did not finish within {limit:g} s and was stopped")
+            waiting_until = time.monotonic() + remaining
+            again = True
 
     def pids(self) -> list[int]:
-        """Return the process IDs of the idle workers (tests check that none is left behind)."""
+        """Return the process IDs of the live workers (tests check that none is left behind)."""
         with self._lock:
-            return [w.pid for w in self._idle if w.pid is not None]
+            return [w.pid for w in self._workers if not w.dead]
 
     def close(self) -> None:
-        """Stop every idle worker; busy ones are stopped when their query returns."""
+        """Stop every worker; queries still running on them fail with ``RunnerError``."""
         with self._lock:
             self._closed = True
-            idle, self._idle = self._idle, []
-            self._count -= len(idle)
+            workers, self._workers = self._workers, []
             self._lock.notify_all()
-        for worker in idle:
+        for worker in workers:
             worker.stop()
 
     def _acquire(self, deadline: float) -> _Worker:
@@ -374,42 +255,59 @@ class QueryRunner:
             while True:
                 if self._closed:
                     raise RunnerError("the query runner is closed")
-                if self._idle:
-                    return self._idle.pop()
-                if self._count < self.size:
-                    self._count += 1
+                self._workers = [w for w in self._workers if not w.dead]
+                free = [w for w in self._workers if w.busy < self.threads]
+                if free:
+                    worker = min(free, key=lambda w: w.busy)
+                    worker.busy += 1
+                    return worker
+                if len(self._workers) + self._starting < self.size:
+                    self._starting += 1
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise RunnerBusy("every query worker stayed busy; try again shortly")
                 self._lock.wait(remaining)
+        worker = None
         try:
-            return _Worker()
-        except BaseException:
+            worker = _Worker(self.threads)
+        finally:
             with self._lock:
-                self._count -= 1
+                self._starting -= 1
+                if worker is not None:
+                    worker.busy = 1
+                    self._workers.append(worker)
                 self._lock.notify()
-            raise
+        return worker
 
     def _release(self, worker: _Worker) -> None:
         with self._lock:
-            if not self._closed:
-                self._idle.append(worker)
-                self._lock.notify()
-                return
-            self._count -= 1
-        worker.stop()
-
-    def _discard(self, worker: _Worker) -> None:
-        # The replacement starts now, so that it has loaded by the time the next query comes.
-        worker.kill()
-        with self._lock:
-            if not self._closed:
-                try:
-                    self._idle.append(_Worker())
-                    self._lock.notify()
-                    return
-                except OSError:
-                    pass
-            self._count -= 1
+            worker.busy -= 1
             self._lock.notify()
+
+    def _discard(self, worker: _Worker, reason: str) -> None:
+        """Kill ``worker`` (if it still runs) and start its replacement now, so that it has loaded
+        by the time the next query comes; the replacement is skipped when the pool is closed or a
+        replacement for this worker already exists."""
+        worker.kill(reason)
+        with self._lock:
+            if worker not in self._workers:
+                return  # another of its queries has replaced it already
+            self._workers.remove(worker)
+            if self._closed:
+                return
+            self._starting += 1
+        replacement = None
+        try:
+            replacement = _Worker(self.threads)
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._starting -= 1
+                keep = replacement is not None and not self._closed
+                if keep:
+                    self._workers.append(replacement)
+                self._lock.notify_all()
+        if replacement is not None and not keep:
+            replacement.stop()
