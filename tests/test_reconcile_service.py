@@ -315,3 +315,27 @@ def test_any_name_gets_a_well_formed_answer(service, text, kind):
     check_results(results)
     assert all(0 <= c["score"] <= 100 for c in results)
     assert len(results) <= 5
+
+
+def test_entities_are_read_without_the_records_events_and_labels(built_settings):
+    # Every record has its own sem:Event and a label; at a million records, reading them all to
+    # throw them away cost the serving process its memory.
+    class Counting:
+        def __init__(self, store):
+            self.store, self.subjects = store, []
+
+        def query(self, sparql, **kwargs):
+            for row in self.store.query(sparql, **kwargs):
+                self.subjects.append(row["s"].value)
+                yield row
+
+    minter = Minter.from_settings(built_settings)
+    with open_current(built_settings) as store:
+        counting = Counting(store)
+        index = load_entities(counting, minter)
+        record_events = list(store.query("SELECT ?s WHERE { ?s a <http://semanticweb.cs.vu.nl/2009/11/sem/Event> "
+                                         'FILTER(CONTAINS(STR(?s), "#event")) }', union_default_graph=True))
+    assert record_events and len(index) > 0
+    assert counting.subjects
+    assert all(minter.split(s) and minter.split(s)[0] in ("agent", "place", "event", "topic")
+               for s in counting.subjects)

@@ -49,6 +49,7 @@ TYPES: tuple[EntityType, ...] = (
 )
 TYPE_BY_ID = {t.id: t for t in TYPES}
 KIND_OF_URI_SPACE = {"place": "place", "event": "event", "topic": "topic"}  # agents: by class
+ENTITY_SPACES = ("agent", *KIND_OF_URI_SPACE)
 
 
 @dataclass
@@ -86,12 +87,14 @@ class EntityIndex:
 
 def load_entities(store: TripleStore, minter: Minter) -> EntityIndex:
     """Read every person, organization, place, event and topic published in ``store``."""
-    prefix = minter.base + "id/"
+    # Only the entity URI spaces: every record has its own sem:Event (``…/record/ID#event``) and a
+    # label, and a million of those must not pass through this process to be thrown away.
+    spaces = " || ".join(f'STRSTARTS(STR(?s), "{minter.base}id/{space}/")' for space in ENTITY_SPACES)
     classes: dict[str, set[str]] = {}
     query = f"""SELECT DISTINCT ?s ?t WHERE {{
   ?s a ?t .
   VALUES ?t {{ <{FOAF}Agent> <{FOAF}Person> <{FOAF}Organization> <{SCHEMA}Place> <{SEM}Event> <{SKOS}Concept> }}
-  FILTER(STRSTARTS(STR(?s), "{prefix}"))
+  FILTER({spaces})
   FILTER NOT EXISTS {{ ?s <{DCTERMS}isReplacedBy> ?survivor }}
 }}"""
     for row in store.query(query, union_default_graph=True):
@@ -100,7 +103,7 @@ def load_entities(store: TripleStore, minter: Minter) -> EntityIndex:
     query = f"""SELECT DISTINCT ?s ?p ?o WHERE {{
   ?s ?p ?o . VALUES ?p {{ <{RDFS}label> <{SKOS}prefLabel> <{SKOS}altLabel> <{RDFS}comment> <{OWL}sameAs>
                           <{SKOS}exactMatch> <http://purl.org/dc/terms/description> <{minter.ontology}unreconciled> }}
-  FILTER(STRSTARTS(STR(?s), "{prefix}"))
+  FILTER({spaces})
 }}"""
     for row in store.query(query, union_default_graph=True):
         if row["s"].value in classes:
