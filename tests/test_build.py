@@ -233,3 +233,60 @@ def test_resources_for_unreconciled_names_are_described_once_in_their_own_graph(
     res = run(s, "build", str(folder))
     assert res.exit_code == 0 and "unchanged)" in res.stdout and " 0 unchanged" not in res.stdout, res.output
     assert _unreconciled(s)[0] == names
+
+
+def _free(monkeypatch, free: int) -> None:
+    """Make the store's disk report ``free`` bytes free."""
+    from collections import namedtuple
+
+    import docket.store.space as space_module
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(space_module.shutil, "disk_usage", lambda path: usage(10 * free + 1, 0, free))
+
+
+def test_a_build_the_disk_cannot_hold_stops_before_it_starts(tmp_path, folder, monkeypatch):
+    from docket.store.layout import StoreLayout
+    from docket.store.space import disk_bytes
+
+    s = make_settings(tmp_path)
+    assert run(s, "build", str(folder)).exit_code == 0
+    before = current_manifest(s).build_id
+    current = StoreLayout(s.store_dir).current()
+    full_size = disk_bytes(current)
+    _free(monkeypatch, full_size // 2)
+    res = run(s, "build", str(folder), "--full")
+    assert res.exit_code == 2, res.output
+    assert "not enough free disk" in res.output and "--no-space-check" in res.output
+    assert "Traceback" not in res.output
+    assert current_manifest(s).build_id == before
+    assert sorted(p.resolve() for p in (s.store_dir / "builds").iterdir()) == [current]  # nothing begun
+    # Told to go on, it builds (the disk here is not really that small).
+    assert run(s, "build", str(folder), "--full", "--no-space-check").exit_code == 0
+    assert current_manifest(s).build_id != before
+
+
+def test_an_incremental_build_needs_no_room_for_the_store_it_hard_links(tmp_path, folder, monkeypatch):
+    from docket.store.layout import StoreLayout
+    from docket.store.space import disk_bytes
+
+    s = make_settings(tmp_path)
+    assert run(s, "build", str(folder)).exit_code == 0
+    layout = StoreLayout(s.store_dir)
+    current = layout.current()
+    rest = disk_bytes(current) - disk_bytes(layout.store_path(current))
+    _free(monkeypatch, int(rest * 1.5))
+    assert rest * 1.5 < disk_bytes(current), "the store should be most of a build"
+    assert run(s, "build", str(folder)).exit_code == 0  # incremental: fits
+    assert run(s, "build", str(folder), "--full").exit_code == 2  # a full build does not
+
+
+def test_disk_bytes_counts_a_hard_linked_file_once(tmp_path):
+    import os
+
+    from docket.store.space import disk_bytes
+
+    (tmp_path / "a").write_bytes(b"x" * 100_000)
+    once = disk_bytes(tmp_path)
+    os.link(tmp_path / "a", tmp_path / "b")
+    assert disk_bytes(tmp_path) == once >= 100_000

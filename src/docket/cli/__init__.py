@@ -141,8 +141,10 @@ def _exit_for(outcome) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Publish even if markedly fewer records than the current build.")
 @click.option("--full", is_flag=True, help="Re-map and re-validate every record, reusing nothing.")
+@click.option("--no-space-check", is_flag=True,
+              help="Build even if the disk seems too small for it (estimated from the current build).")
 @click.pass_obj
-def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bool) -> None:
+def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bool, no_space_check: bool = False) -> None:
     """Ingest, map, validate and publish a new build of the store (default: the records folder)."""
     from docket.cli.pipeline import build
     from docket.store import StoreError
@@ -153,7 +155,7 @@ def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bo
                             spool_dir=settings.store_dir)
         echo_summary(result, problems=False)
         with result:
-            outcome = build(result, settings, force=force, full=full)
+            outcome = build(result, settings, force=force, full=full, check_space=not no_space_check)
     except StoreError as exc:
         raise BuildFailed(str(exc)) from None
     except OSError as exc:  # disk full, unwritable store folder: the unfinished build was dropped

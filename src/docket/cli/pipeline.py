@@ -140,6 +140,7 @@ def validate_only(ingested: IngestResult, settings: Settings) -> Outcome:
 
 
 def build(ingested: IngestResult, settings: Settings, *, force: bool = False, full: bool = False,
+          check_space: bool = True,
           after_records: Callable[[BuildWriter, list[tuple[Record, MappingResult]]], None] | None = None) -> Outcome:
     """Publish a new build from ``ingested``: unchanged records are reused, the rest mapped and validated.
 
@@ -152,7 +153,8 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
     published: list[tuple[Record, MappingResult]] = []
     with Validator.from_settings(settings, authorities + ontology) as validator:
         fingerprint = build_fingerprint(validator, authorities + ontology, settings)
-        with BuildWriter(settings, fingerprint=fingerprint, incremental=not full) as writer:
+        with BuildWriter(settings, fingerprint=fingerprint, incremental=not full,
+                         expected_records=len(ingested.records), check_space=check_space) as writer:
             hashes: dict[str, str] = {}
             reused: set[str] = set()
 

@@ -28,6 +28,7 @@ from rdflib import Graph
 
 from docket.config import Settings
 from docket.store.base import StoreError
+from docket.store import space
 from docket.store.layout import StoreLayout
 from docket.store.manifest import Manifest, RecordEntry, Tombstone, iso, utc_now
 from docket.uris import Minter
@@ -141,6 +142,8 @@ class BuildWriter:
         incremental: bool = True,
         min_record_ratio: float | None = None,
         now: _dt.datetime | None = None,
+        expected_records: int | None = None,
+        check_space: bool = True,
     ):
         self.settings = settings
         self.minter = Minter.from_settings(settings)
@@ -158,6 +161,12 @@ class BuildWriter:
                 incremental and self.previous is not None and current is not None
                 and self.previous.base_uri == self.minter.base and self.previous.fingerprint == fingerprint
             )
+            if check_space and current is not None and self.previous is not None:
+                # After ``clean``: unfinished builds it removed give their space back first.
+                space.check_space(self.layout.root, current, self.layout.store_path(current),
+                                  len(self.previous.records),
+                                  len(self.previous.records) if expected_records is None else expected_records,
+                                  self.reusing)
             self.path = self.layout.new_build(self.now)
             store_path = self.layout.store_path(self.path)
             if self.reusing:
