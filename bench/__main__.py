@@ -1,4 +1,4 @@
-"""Run a benchmark: ``python -m bench [ingest|serving|synthetic] [options]`` (default: ingest, 10,000 records)."""
+"""Run a benchmark: ``python -m bench [ingest|serving|tour|synthetic] [options]`` (default: ingest, 10,000 records)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ def main(argv: list[str] | None = None) -> None:
         from bench.ingest import main as run
     elif command == "serving":
         from bench.serving import main as run
+    elif command == "tour":
+        from bench.tour import main as run
     elif command == "synthetic":
         from bench.synthetic import main as run
     else:
-        sys.exit(f"unknown benchmark {command!r}; choose ingest, serving or synthetic")
+        sys.exit(f"unknown benchmark {command!r}; choose ingest, serving, tour or synthetic")
     run(rest)
 
 

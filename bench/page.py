@@ -8,14 +8,14 @@ from pathlib import Path
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 _INTRO = ("# Benchmarks\n\nFigures from `make bench` / `python -m bench ...` on the machine named in each "
           "section. The records are SYNTHETIC (`bench/synthetic.py`, seed 1954); no figure here is a test.\n\n")
-_KINDS = ("## Ingest benchmark", "## Serving benchmark")
+_KINDS = ("## Ingest benchmark", "## Serving benchmark", "## Interface tour")
 _SIZE = re.compile(r": ([\d,]+) synthetic records")
 
 
 def write_section(text: str, path: Path = DOC) -> None:
     """Put ``text`` into ``path`` in place of the section with its heading (its first line).
 
-    Sections are ordered ingest first, then serving, each by record count; any other section after them.
+    Sections are ordered ingest first, then serving, then the interface tour, each by record count; any other section after them.
     """
     heading = text.splitlines()[0]
     old = path.read_text(encoding="utf-8") if path.exists() else _INTRO

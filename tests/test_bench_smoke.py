@@ -92,3 +92,22 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_tables(tmp_path, capsy
     assert re.search(r"^\| cold start to first dereference \(s\) \| \d+\.\d+ \| \d+\.\d+ \|", text, re.M)
     assert "AMD" in text or "Intel" in text or "cores" in text
     assert "Differences in answers" not in text  # both servers answered every SELECT alike
+
+
+@pytest.mark.slow
+def test_the_interface_tour_visits_every_interface_and_writes_its_table(tmp_path, capsys):
+    from bench import tour
+
+    port = serving.free_port()
+    store = serving.build_store(tmp_path, 60, f"http://127.0.0.1:{port}/")
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n" + OTHER, encoding="utf-8")
+    tour.main(["--store", str(store), "--workers", "1", "--repeats", "1", "--doc", str(doc)])
+    text = doc.read_text(encoding="utf-8")
+    assert OTHER in text and "## Interface tour: 60 synthetic records" in text
+    assert text.index("## Ingest") < text.index("## Interface tour")
+    rows = re.findall(r"^\| ([^|]+) \| (\d+) \| ([\d,]+) \| ([\d,]+) \| ([\d,.]+) \| ([\d,]+) \| ([\d,]+) \|$", text, re.M)
+    assert len(rows) == len(tour.steps_for(store, f"http://127.0.0.1:{port}/"))
+    assert {row[1] for row in rows} == {"200"}, [row[:2] for row in rows if row[1] != "200"]
+    assert all(int(row[2].replace(",", "")) > 0 and int(row[5].replace(",", "")) > 0 for row in rows)
+    assert "Every step answered 200." in text

@@ -110,8 +110,9 @@ def build_resource_index(store, path: Path) -> int:
             db.execute("CREATE TEMP TABLE pointing (uri TEXT NOT NULL, rec TEXT NOT NULL)")
             _fill(store, db)
             db.executemany("INSERT INTO resource VALUES (?, ?, ?, ?)", _resources(db))
+            # In key order: appended to the B-tree's end, not scattered through it.
             db.execute("""INSERT OR IGNORE INTO backlink SELECT r.id, k.rank FROM pointing p
-                          JOIN resource r ON r.uri = p.uri JOIN ranked k ON k.uri = p.rec""")
+                          JOIN resource r ON r.uri = p.uri JOIN ranked k ON k.uri = p.rec ORDER BY 1, 2""")
         count = db.execute("SELECT COUNT(*) FROM resource").fetchone()[0]
     return count
 
@@ -127,7 +128,7 @@ def _rank(store, db: sqlite3.Connection) -> None:
     db.execute("""INSERT INTO record SELECT row_number() OVER (ORDER BY dated, date, uri, graph) - 1, uri, graph
                   FROM listed""")
     db.execute("CREATE TEMP TABLE ranked (uri TEXT PRIMARY KEY, rank INTEGER NOT NULL) WITHOUT ROWID")
-    db.execute("INSERT INTO ranked SELECT uri, rank FROM record")
+    db.execute("INSERT INTO ranked SELECT uri, rank FROM record ORDER BY uri")
 
 
 def _resources(db: sqlite3.Connection) -> Iterator[tuple[int, str, str, int]]:
