@@ -253,6 +253,28 @@ def test_the_preview_shows_the_entity_and_the_records_naming_it(client):
     assert client.get("/reconcile/preview").status_code == 400
 
 
+def test_the_preview_counts_records_from_the_resource_index_not_the_store(client, built_settings, monkeypatch):
+    # Asking the store reads every record graph that links to the entity (a hundred thousand for a
+    # busy correspondent of a million records); the build's index answers the same from one row.
+    import docket.serve.reconcile as served
+    from docket.reconcile import mentions
+
+    minter = Minter.from_settings(built_settings)
+    with open_current(built_settings) as store:
+        expected = {uri: mentions(store, minter, uri) for uri in (ZHOU, GENEVA, CONFERENCE)}
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the preview read the store's record graphs")
+
+    monkeypatch.setattr(served, "mentions", refused)
+    assert expected[ZHOU][0] >= 1
+    for uri, (count, records) in expected.items():
+        html = client.get("/reconcile/preview", query_string={"id": uri}).get_data(as_text=True)
+        assert (f"Named in {count} record" in html) if count else ("Named in" not in html)
+        for record, title in records:
+            assert record in html and title in html
+
+
 def test_the_preview_escapes_what_it_shows():
     from rdflib import URIRef
 

@@ -164,21 +164,30 @@ def _pick_label(literals: list[ox.Literal]) -> ox.Literal | None:
 
 
 def mentions(store: TripleStore, minter: Minter, uri: str, limit: int = 5) -> tuple[int, list[tuple[str, str]]]:
-    """Count the records whose graphs link to ``uri`` and name the first ``limit`` (URI, title), by date."""
+    """Count the records whose graphs link to ``uri`` and name the first ``limit`` (URI, title), by ID.
+
+    This reads every such graph: a build's resource index (``titled`` on its first backlink page)
+    answers the same from one row, and the server uses it when the build has one.
+    """
     if any(c in uri for c in '<>"{}|^`\\ \n\r\t'):
         return 0, []
     graphs = minter.base + "graph/record/"
     query = f"""SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?x ?p <{uri}> }} FILTER(STRSTARTS(STR(?g), "{graphs}")) }}"""
     ids = sorted(row["g"].value[len(graphs):] for row in store.query(query))
+    records = [(str(minter.record(i)), graphs + i) for i in ids[:limit] if _is_slug(i)]
+    return len(ids), titled(store, records)
+
+
+def titled(store: TripleStore, records: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Return (record URI, its title) for each (record URI, its graph); the ID stands in for a missing title."""
     out = []
-    for record_id in ids[:limit]:
-        record = str(minter.record(record_id)) if _is_slug(record_id) else None
-        if record is None:
+    for record, graph in records:
+        if any(c in record + graph for c in '<>"{}|^`\\ \n\r\t'):
             continue
-        title = f"""SELECT ?t WHERE {{ GRAPH <{graphs}{record_id}> {{ <{record}> <{DCTERMS}title> ?t }} }} LIMIT 1"""
-        rows = list(store.query(title))
-        out.append((record, rows[0]["t"].value if rows else record_id))
-    return len(ids), out
+        query = f"""SELECT ?t WHERE {{ GRAPH <{graph}> {{ <{record}> <{DCTERMS}title> ?t }} }} LIMIT 1"""
+        rows = list(store.query(query))
+        out.append((record, rows[0]["t"].value if rows else record.rsplit("/", 1)[-1]))
+    return out
 
 
 def _is_slug(text: str) -> bool:
