@@ -116,6 +116,8 @@ def steps_for(store: Path, base: str) -> list[Step]:
         Step("sitemap index", "/sitemap.xml", "application/xml"),
         Step("sitemap page 1", "/sitemap-1.xml", "application/xml"),
         Step("TPF: all triples", "/fragments", TURTLE),
+        Step("TPF: all triples, page 1,000", "/fragments?page=1000", TURTLE),  # a crawler walking them all
+        Step("TPF: all triples, page 10,000", "/fragments?page=10000", TURTLE),
         Step("TPF: by sender", "/fragments?predicate=" + q("https://www.ica.org/standards/RiC/ontology#hasSender"),
              TURTLE),
         Step("reconciliation manifest", "/reconcile", "application/json"),
