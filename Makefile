@@ -61,11 +61,16 @@ test: $(STAMP) assets js-clients
 ingest: $(STAMP)
 	$(BIN)/docket ingest data/records
 
-# Both benchmarks at 10,000 synthetic records; RECORDS=100000 (or 1000000) for the larger runs.
+# The benchmarks at 10,000 synthetic records; RECORDS=100000 (or 1000000) for the larger runs. The
+# interface tour walks the store the serving benchmark built, kept under BENCH_KEEP until then.
 RECORDS ?= 10000
+BENCH_KEEP ?= var/bench
 bench: $(STAMP)
 	$(BIN)/python -m bench ingest --records $(RECORDS)
-	$(BIN)/python -m bench serving --records $(RECORDS)
+	rm -rf $(BENCH_KEEP)
+	$(BIN)/python -m bench serving --records $(RECORDS) --keep $(BENCH_KEEP)
+	$(BIN)/python -m bench tour --store "$$(ls -d $(BENCH_KEEP)/docket-serving-*/store)"
+	rm -rf $(BENCH_KEEP)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis $(ASSETS)/node_modules $(VENDOR) $(JS_CLIENTS)/node_modules
