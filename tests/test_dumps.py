@@ -91,7 +91,45 @@ def test_the_union_is_sorted_and_unique_and_the_same_without_sort(folder, built_
     assert sorted(fallback) == lines
     assert {d.name: d.statements for d in written} == {d.name: d.statements for d in read_dumps(folder)}
     assert sorted(p.name for p in (folder / "dumps").iterdir()) == ["docket.nq.gz", "docket.nt.gz",
-                                                                    "docket.ttl.gz", "index.json"]
+                                                                    "docket.ttl.gz", "index.json",
+                                                                    "union-pages.json"]
+    assert dumps.union_pages(tmp_path).total == len(fallback)  # mapped on this path too
+
+
+def test_any_line_of_the_union_is_read_by_number_from_its_map(folder):
+    import random
+
+    from docket.harvest import dumps
+
+    lines = unzip(folder, "docket.nt.gz").splitlines(keepends=True)
+    pages = dumps.union_pages(folder)
+    assert pages is not None and pages.total == len(lines)
+    rng = random.Random(3)
+    for start in [0, len(lines) - 1, len(lines), len(lines) + 5] + rng.sample(range(len(lines)), 50):
+        count = rng.choice([1, 7, 100, 1000])
+        assert pages.lines(start, count) == b"".join(lines[start:start + count]), (start, count)
+
+
+def test_the_union_is_written_in_members_any_gzip_reader_reads_as_one(tmp_path):
+    import gzip as gz
+
+    from docket.line_pages import BlockWriter, LinePages
+
+    text = b"".join(b"<urn:x:%d> <urn:p> \"%s\" .\n" % (i, b"v" * (i % 90)) for i in range(30_000))
+    with open(tmp_path / "u.nt.gz", "wb") as raw:
+        out = BlockWriter(raw, "u.nt", 0, 6, block=50_000)
+        for at in range(0, len(text), 65_536):
+            out.write(text[at:at + 65_536])
+        out.close()
+        out.write_map(tmp_path / "map.json")
+    assert len(out.offsets) > 20  # several members
+    assert gz.decompress((tmp_path / "u.nt.gz").read_bytes()) == text
+    with gz.open(tmp_path / "u.nt.gz") as fh:
+        assert fh.read() == text
+    pages = LinePages.open(tmp_path / "u.nt.gz", tmp_path / "map.json")
+    assert pages.total == 30_000 and pages.lines(29_990, 100) == b"".join(text.splitlines(True)[29_990:])
+    (tmp_path / "map.json").write_text("{not json")
+    assert LinePages.open(tmp_path / "u.nt.gz", tmp_path / "map.json") is None  # a build from before: no map
 
 
 def test_a_failing_sort_names_its_error_and_leaves_no_dump(folder, built_settings, tmp_path, monkeypatch):

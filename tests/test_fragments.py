@@ -240,6 +240,29 @@ def test_the_server_takes_the_widest_counts_from_the_build(client, store, monkey
         assert int(meta.value(URIRef(url), VOID.triples)) == len(distinct_triples(store, p=p))
 
 
+def test_every_page_of_the_widest_pattern_comes_from_the_union_dump(client, store, built_settings, monkeypatch):
+    # A query for page n reads and holds (DISTINCT) every triple before it; the sorted union dump
+    # holds them once, in gzip members the server seeks to.
+    import gzip
+
+    import docket.fragments as fragments
+
+    def refuse(*args):
+        raise AssertionError("the store was queried for a page of every triple")
+
+    monkeypatch.setattr(fragments, "_page_by_query", refuse)
+    folder = built_settings.store_dir / "current"
+    lines = gzip.decompress((folder / "dumps" / "docket.nt.gz").read_bytes()).splitlines(keepends=True)
+    last = -(-len(lines) // PAGE_SIZE)
+    for page in (1, 2, last // 2, last):
+        url = f"{BASE}fragments?page={page}"
+        body = fetch(client, url, "application/n-quads").data
+        data = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_QUADS) if q.graph_name == ox.DefaultGraph()]
+        expected = [q.triple for q in ox.parse(b"".join(lines[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]),
+                                               format=ox.RdfFormat.N_TRIPLES)]
+        assert data == expected, page
+
+
 # --- the interface over HTTP ------------------------------------------------------------------------------
 
 def test_walking_the_next_links_returns_the_whole_dataset_once(client, store):

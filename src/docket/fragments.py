@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import pyoxigraph as ox
 
+from docket.line_pages import LinePages
 from docket.memo import SizedCache
 from docket.store.base import TripleStore
 
@@ -157,16 +158,23 @@ class Fragment:
 
 
 def select(store: TripleStore, pattern: Pattern, page: int = 1, page_size: int = PAGE_SIZE,
-           known: Mapping[tuple[str, ...], int] | None = None) -> Fragment:
+           known: Mapping[tuple[str, ...], int] | None = None, every_triple: LinePages | None = None) -> Fragment:
     """Return one page (from 1) of the triples matching ``pattern`` in the union of all graphs.
 
-    ``known`` holds counts the build already made, by ``Pattern.key()`` (``known_counts``).
+    ``known`` holds counts the build already made, by ``Pattern.key()`` (``known_counts``);
+    ``every_triple`` the build's sorted union dump by line (``harvest.dumps.union_pages``), from which
+    any page of the widest pattern is read directly: a query for page ``n`` would read, and hold for
+    DISTINCT, every triple before it (hundreds of megabytes a million triples deep).
     """
     if page < 1:
         raise ValueError(f"page must be 1 or more, not {page}")
     if pattern.matches_nothing:
         return Fragment(pattern, page, [], 0, page_size)
     offset = (page - 1) * page_size
+    if every_triple is not None and all(t is None for t in pattern.terms):
+        lines = every_triple.lines(offset, page_size)
+        triples = [quad.triple for quad in ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)]
+        return Fragment(pattern, page, triples, every_triple.total, page_size)
     if any(isinstance(t, ox.BlankNode) for t in pattern.terms):
         matches = list(_distinct_quads(store, pattern))
         return Fragment(pattern, page, matches[offset:offset + page_size], len(matches), page_size)

@@ -6,6 +6,11 @@ named graph (``{base}graph/record/{id}``) and the authorities, ontology, validat
 metadata keep theirs. ``dumps/index.json`` gives each file's size, SHA-256, media type and
 ``Last-Modified`` (the build's time, also set as the files' modification time). The gzip headers
 carry the build time, so one build's content always gives the same bytes and checksums.
+
+The N-Triples dump is written as gzip members of about a megabyte of whole lines (any gzip reader
+sees one stream), with ``dumps/union-pages.json`` saying where each begins and which line it starts
+with: ``union_pages`` reads any line by number from it, and Triple Pattern Fragments serve every
+page of the widest pattern (all triples, sorted) so.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import pyoxigraph as ox
 
 from docket import formats
 from docket.index_files import write_durably
+from docket.line_pages import BlockWriter, LinePages
 from docket.mapping.vocab import PREFIXES
 from docket.store import Manifest, OxigraphStore
 from docket.store.layout import fsync_dir
@@ -38,6 +44,7 @@ INDEX = "index.json"
 STEM = "docket"
 GZIP_MEDIA_TYPE = "application/gzip"
 DUMP_FORMATS = ("ntriples", "turtle", "nquads")
+PAGES = "union-pages.json"  # where each gzip member of the union dump begins (``docket.line_pages``)
 
 
 @dataclass
@@ -90,16 +97,23 @@ class _Lines:
 
 
 class _Gzip:
-    """Write one dump: a gzip file (dated by the build) under a temporary name, fsync, rename."""
+    """Write one dump: a gzip file (dated by the build) under a temporary name, fsync, rename.
 
-    def __init__(self, path: Path, moment: _dt.datetime):
-        self.path, self.moment = path, moment
+    With ``paged`` the file is written in members of whole lines (``docket.line_pages``), and
+    ``__enter__`` returns the ``BlockWriter``, whose map the caller writes once the file is in place.
+    """
+
+    def __init__(self, path: Path, moment: _dt.datetime, paged: bool = False):
+        self.path, self.moment, self.paged = path, moment, paged
         self.tmp = path.with_name(path.name + ".tmp")
 
-    def __enter__(self) -> gzip.GzipFile:
+    def __enter__(self) -> Any:
         self.raw = open(self.tmp, "wb")
-        self.out = gzip.GzipFile(filename=self.path.name[:-3], mode="wb", fileobj=self.raw,
-                                 compresslevel=GZIP_LEVEL, mtime=int(self.moment.timestamp()))
+        if self.paged:
+            self.out: Any = BlockWriter(self.raw, self.path.name[:-3], int(self.moment.timestamp()), GZIP_LEVEL)
+        else:
+            self.out = gzip.GzipFile(filename=self.path.name[:-3], mode="wb", fileobj=self.raw,
+                                     compresslevel=GZIP_LEVEL, mtime=int(self.moment.timestamp()))
         return self.out
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
@@ -161,10 +175,9 @@ def _write_union(store: OxigraphStore, path: Path, moment: _dt.datetime) -> int:
     """
     sort = shutil.which("sort")
     if sort is None:
-        with _Gzip(path, moment) as nt:
-            out = _Lines(nt)
+        with _Gzip(path, moment, paged=True) as out:
             store.raw.query(UNION_TRIPLES).serialize(out, format=ox.RdfFormat.N_TRIPLES)
-        return out.lines
+        return _pages_written(out, path)
     command = [sort, "-u", f"--buffer-size={SORT_BUFFER}", f"--temporary-directory={path.parent}"]
     packer = next((found for name in ("zstd", "lz4") if (found := shutil.which(name))), None)
     if packer:
@@ -188,15 +201,30 @@ def _write_union(store: OxigraphStore, path: Path, moment: _dt.datetime) -> int:
                     store.raw.query(UNION_AS_STORED).serialize(proc.stdin, format=ox.RdfFormat.N_TRIPLES)
             except BrokenPipeError:  # sort stopped reading: its message says why
                 raise failed(proc.wait()) from None
-            with _Gzip(path, moment) as nt:  # the dump is renamed into place only if sort succeeded
-                out = _Lines(nt)
+            with _Gzip(path, moment, paged=True) as out:  # renamed into place only if sort succeeded
                 shutil.copyfileobj(proc.stdout, out, 1 << 20)
                 if proc.wait() != 0:
                     raise failed(proc.returncode)
         finally:
             if proc.poll() is None:
                 proc.kill()
+    return _pages_written(out, path)
+
+
+def _pages_written(out: BlockWriter, path: Path) -> int:
+    """Write the union dump's map of members beside it (``union_pages`` reads it); return its lines."""
+    tmp = path.parent / (PAGES + ".tmp")
+    out.write_map(tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path.parent / PAGES)
     return out.lines
+
+
+def union_pages(folder: Path) -> LinePages | None:
+    """Return the lines of a build's union dump by number, or None (a build from before the map)."""
+    target = Path(folder) / FOLDER
+    return LinePages.open(target / f"{STEM}.{formats.lookup('ntriples').extension}.gz", target / PAGES)
 
 
 def _write_nquads(store: OxigraphStore, path: Path, moment: _dt.datetime) -> int:

@@ -101,7 +101,8 @@ def fragments() -> Response:
         pub = published()
     except StoreError as exc:
         return _text(503, f"503 Service Unavailable: {exc}")
-    fragment = select(pub.store, pattern, int(page_text), known=pub.fragment_counts)
+    fragment = select(pub.store, pattern, int(page_text), known=pub.fragment_counts,
+                      every_triple=pub.union_pages)
     page_url = requested_url(m)
     where = addresses(m)
     if offer.name == HTML:

@@ -107,6 +107,13 @@ class Published:
 
         return known_counts(self.folder / VOID_FILE)
 
+    @cached_property
+    def union_pages(self):
+        """Return the build's union dump by line (``harvest.dumps.union_pages``), or None in older builds."""
+        from docket.harvest.dumps import union_pages
+
+        return union_pages(self.folder)
+
     def record_modified(self, record_id: str) -> _dt.datetime | None:
         return parse_time(self.records.modified(record_id))
 
