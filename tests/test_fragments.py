@@ -430,3 +430,19 @@ def test_metadata_sits_in_its_own_graph_in_quads():
     # JSON-LD keeps the graph apart too.
     doc = json.loads(ox.serialize(quads, format=ox.RdfFormat.JSON_LD))
     assert any(node.get("@id") == url + "#metadata" and "@graph" in node for node in doc)
+
+
+def test_a_page_deeper_than_the_server_reads_is_refused_with_the_way_on(built_settings, store):
+    app = create_app(built_settings.replace(fragments_max_offset=50))
+    client = app.test_client()
+    rdf_type = quote(str(RDF.type), safe="")
+    total = len(distinct_triples(store, p=ox.NamedNode(str(RDF.type))))
+    assert total > 200
+    assert client.get(f"/fragments?predicate={rdf_type}&page=1").status_code == 200
+    r = client.get(f"/fragments?predicate={rdf_type}&page=2")  # starts at 101, past 51
+    assert r.status_code == 400
+    text = r.get_data(as_text=True)
+    assert "page 2 starts at match 101" in text and f"of {total:,}" in text and f"{BASE}dumps/" in text
+    past = -(-total // PAGE_SIZE) + 1
+    assert client.get(f"/fragments?predicate={rdf_type}&page={past}").status_code == 200  # past the end: empty
+    assert client.get("/fragments?page=40").status_code == 200  # every triple: from the dump, any depth

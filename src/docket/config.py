@@ -82,6 +82,12 @@ class Settings:
         "Memory per server process for the answers of repeated SPARQL queries (the same text, format and "
         "dataset, on the same build; none larger than an eighth of it); 0 keeps none.",
     )
+    fragments_max_offset: int = _setting(
+        500_000,
+        "Deepest match a Triple Pattern Fragment page may start at (a query for it reads and holds every match "
+        "before it); deeper pages get 400 and a pointer to the dumps. All triples are paged from the union dump, "
+        "without limit.",
+    )
     oai_page_size: int = _setting(
         100, "Records (or headers, or sets) per OAI-PMH list response; longer lists continue by resumption token."
     )

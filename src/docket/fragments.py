@@ -157,14 +157,20 @@ class Fragment:
         return self.page > 1
 
 
+class TooDeep(ValueError):
+    """The page starts deeper in its fragment than the server reads for one request."""
+
+
 def select(store: TripleStore, pattern: Pattern, page: int = 1, page_size: int = PAGE_SIZE,
-           known: Mapping[tuple[str, ...], int] | None = None, every_triple: LinePages | None = None) -> Fragment:
+           known: Mapping[tuple[str, ...], int] | None = None, every_triple: LinePages | None = None,
+           max_offset: int | None = None) -> Fragment:
     """Return one page (from 1) of the triples matching ``pattern`` in the union of all graphs.
 
     ``known`` holds counts the build already made, by ``Pattern.key()`` (``known_counts``);
     ``every_triple`` the build's sorted union dump by line (``harvest.dumps.union_pages``), from which
     any page of the widest pattern is read directly: a query for page ``n`` would read, and hold for
-    DISTINCT, every triple before it (hundreds of megabytes a million triples deep).
+    DISTINCT, every triple before it (hundreds of megabytes a million triples deep). Any other page
+    starting past ``max_offset`` raises ``TooDeep``, for the same reason; a page past the end is empty.
     """
     if page < 1:
         raise ValueError(f"page must be 1 or more, not {page}")
@@ -179,7 +185,12 @@ def select(store: TripleStore, pattern: Pattern, page: int = 1, page_size: int =
         matches = list(_distinct_quads(store, pattern))
         return Fragment(pattern, page, matches[offset:offset + page_size], len(matches), page_size)
     total = known[pattern.key()] if known and pattern.key() in known else count(store, pattern)
-    triples = list(_page_by_query(store, pattern, offset, page_size)) if offset < total else []
+    if offset >= total:
+        return Fragment(pattern, page, [], total, page_size)
+    if max_offset is not None and offset > max_offset:
+        raise TooDeep(f"page {page:,} starts at match {offset + 1:,} of {total:,}; pages are served up to match "
+                      f"{max_offset + 1:,} (each reads every match before it)")
+    triples = list(_page_by_query(store, pattern, offset, page_size))
     return Fragment(pattern, page, triples, total, page_size)
 
 

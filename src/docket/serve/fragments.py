@@ -21,6 +21,7 @@ from docket.fragments import (
     Fragment,
     Pattern,
     PatternError,
+    TooDeep,
     as_quads,
     as_triples,
     select,
@@ -101,8 +102,13 @@ def fragments() -> Response:
         pub = published()
     except StoreError as exc:
         return _text(503, f"503 Service Unavailable: {exc}")
-    fragment = select(pub.store, pattern, int(page_text), known=pub.fragment_counts,
-                      every_triple=pub.union_pages)
+    settings = current_app.extensions["docket.settings"]
+    try:
+        fragment = select(pub.store, pattern, int(page_text), known=pub.fragment_counts,
+                          every_triple=pub.union_pages, max_offset=settings.fragments_max_offset)
+    except TooDeep as exc:
+        return _text(400, f"400 Bad Request: {exc}. Narrow the pattern, or download every triple at "
+                          f"{m.service('dumps/')}")
     page_url = requested_url(m)
     where = addresses(m)
     if offer.name == HTML:
