@@ -50,6 +50,7 @@ TYPES: tuple[EntityType, ...] = (
 TYPE_BY_ID = {t.id: t for t in TYPES}
 KIND_OF_URI_SPACE = {"place": "place", "event": "event", "topic": "topic"}  # agents: by class
 ENTITY_SPACES = ("agent", *KIND_OF_URI_SPACE)
+ENTITY_GRAPHS = ("authorities", "unreconciled")  # where entities are described (``Minter.graph``)
 
 
 @dataclass
@@ -86,13 +87,20 @@ class EntityIndex:
 
 
 def load_entities(store: TripleStore, minter: Minter) -> EntityIndex:
-    """Read every person, organization, place, event and topic published in ``store``."""
-    # Only the entity URI spaces: every record has its own sem:Event (``…/record/ID#event``) and a
-    # label, and a million of those must not pass through this process to be thrown away.
+    """Read every person, organization, place, event and topic published in ``store``.
+
+    Only the graphs that describe them are read: the authorities, and the names no authority entry
+    matched (``{base}graph/unreconciled``, each described once). Record graphs restate the type
+    and label of every agent they name, and every record has its own event: reading the union
+    would pass millions of repeats through this process (6 s and 100 MB at 20,000 records).
+    """
+    graphs = " ".join(f"<{minter.graph(name)}>" for name in ENTITY_GRAPHS)
+    # Only the entity URI spaces: resources of other kinds live in the same graphs (schemes, types).
     spaces = " || ".join(f'STRSTARTS(STR(?s), "{minter.base}id/{space}/")' for space in ENTITY_SPACES)
     classes: dict[str, set[str]] = {}
     query = f"""SELECT DISTINCT ?s ?t WHERE {{
-  ?s a ?t .
+  VALUES ?g {{ {graphs} }}
+  GRAPH ?g {{ ?s a ?t }}
   VALUES ?t {{ <{FOAF}Agent> <{FOAF}Person> <{FOAF}Organization> <{SCHEMA}Place> <{SEM}Event> <{SKOS}Concept> }}
   FILTER({spaces})
   FILTER NOT EXISTS {{ ?s <{DCTERMS}isReplacedBy> ?survivor }}
@@ -101,8 +109,10 @@ def load_entities(store: TripleStore, minter: Minter) -> EntityIndex:
         classes.setdefault(row["s"].value, set()).add(row["t"].value)
     values: dict[str, dict[str, list[ox.Literal | ox.NamedNode]]] = {}
     query = f"""SELECT DISTINCT ?s ?p ?o WHERE {{
-  ?s ?p ?o . VALUES ?p {{ <{RDFS}label> <{SKOS}prefLabel> <{SKOS}altLabel> <{RDFS}comment> <{OWL}sameAs>
-                          <{SKOS}exactMatch> <http://purl.org/dc/terms/description> <{minter.ontology}unreconciled> }}
+  VALUES ?g {{ {graphs} }}
+  GRAPH ?g {{ ?s ?p ?o }}
+  VALUES ?p {{ <{RDFS}label> <{SKOS}prefLabel> <{SKOS}altLabel> <{RDFS}comment> <{OWL}sameAs>
+              <{SKOS}exactMatch> <http://purl.org/dc/terms/description> <{minter.ontology}unreconciled> }}
   FILTER({spaces})
 }}"""
     for row in store.query(query, union_default_graph=True):
