@@ -158,3 +158,17 @@ def test_search_without_an_index_answers_503(site_settings_built, tmp_path):
     assert client.get("/api/search?q=Geneva").status_code == 503
     assert client.get("/search?q=Geneva").status_code == 503
     assert client.get(f"/doc/record/{SEED_ID}.ttl").status_code == 200
+
+
+@pytest.mark.parametrize("words", ["telegram", "Zhou", "conference Geneva", "the"])
+def test_ranking_in_two_steps_gives_the_same_pages(index, monkeypatch, words):
+    # Past _BOUND_FROM matches a page is ranked in two steps (the score of its last row bounds the
+    # rows joined and sorted); here every search takes that path, and must list exactly the same.
+    import docket.serve.search as search
+
+    pages = {}
+    for bound_from in (10 ** 9, 0):
+        monkeypatch.setattr(search, "_BOUND_FROM", bound_from)
+        pages[bound_from] = [[(h.id, h.snippet) for h in index.search(words, page, size=2).hits] for page in (1, 2, 3)]
+    assert pages[0] == pages[10 ** 9]
+    assert any(pages[0])

@@ -24,6 +24,7 @@ from docket.serve.paging import Paged, read_page
 FORMAT = "1"
 MARK_START, MARK_END = "\ue000", "\ue001"  # private-use characters: never in the records' text
 _WEIGHTS = "bm25(records, 0.0, 10.0, 5.0, 1.0)"
+_BOUND_FROM = 2_000  # matches beyond which a page is ranked in two steps (``SearchIndex.search``)
 _TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -144,15 +145,29 @@ class SearchIndex:
         db = self._connect()
         try:
             results.total = db.execute("SELECT COUNT(*) FROM records WHERE records MATCH ?", (query,)).fetchone()[0]
-            rows = db.execute(
-                f"""SELECT r.id, f.uri, r.title, f.date, f.type,
-                       snippet(records, -1, '{MARK_START}', '{MARK_END}', '…', 24)
+            # A common word matches most of a million records. Joining every match to its facts and
+            # sorting them all took seconds; the score of the page's last row bounds the rows that
+            # can be on the page, so only those are joined and sorted (the same order, exactly).
+            bound, arguments = "", [query]
+            if results.total > _BOUND_FROM:
+                cut = db.execute(f"SELECT {_WEIGHTS} AS score FROM records WHERE records MATCH ? "
+                                 "ORDER BY score LIMIT 1 OFFSET ?", (query, page * size - 1)).fetchone()
+                if cut is not None:
+                    bound, arguments = f"AND {_WEIGHTS} <= ?", [query, cut[0]]
+            # Snippets are cut for the page alone: in the ranking query SQLite would make one for
+            # every match before sorting.
+            ranked = db.execute(
+                f"""SELECT r.rowid, r.id, f.uri, r.title, f.date, f.type
                     FROM records r JOIN facts f ON f.id = r.id
-                    WHERE records MATCH ? ORDER BY {_WEIGHTS}, f.date, r.id LIMIT ? OFFSET ?""",
-                (query, size, (page - 1) * size)).fetchall()
+                    WHERE records MATCH ? {bound} ORDER BY {_WEIGHTS}, f.date, r.id LIMIT ? OFFSET ?""",
+                (*arguments, size, (page - 1) * size)).fetchall()
+            for rowid, *fields in ranked:
+                snippet = db.execute(
+                    f"""SELECT snippet(records, -1, '{MARK_START}', '{MARK_END}', '…', 24) FROM records
+                        WHERE records MATCH ? AND rowid = ?""", (query, rowid)).fetchone()
+                results.hits.append(Hit(*fields, snippet[0] if snippet else ""))
         finally:
             db.close()
-        results.hits = [Hit(*row) for row in rows]
         return results
 
     def by_year(self, year: str, page: int = 1, size: int = 50) -> Results:
