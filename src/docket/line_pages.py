@@ -40,7 +40,8 @@ class BlockWriter:
                 self._open()
             assert self._member is not None
             room = self.block - self._in_member
-            cut = data.find(b"\n", room - 1) + 1 if len(data) >= room else 0
+            # The member ends at the first line end once it is full (a long line may overfill it).
+            cut = data.find(b"\n", max(room - 1, 0)) + 1 if len(data) >= room else 0
             piece = data[:cut] if cut else data
             self._member.write(piece)
             self._in_member += len(piece)
