@@ -160,3 +160,10 @@ class Minter:
         if len(parts) != 2 or parts[0] not in KINDS or not is_slug(parts[1]):
             return None
         return parts[0], parts[1]
+
+
+def iri(value: str) -> str:
+    """Write an IRI for a SPARQL query; refuse one that could break out of ``<...>``."""
+    if any(c in value for c in '<>"{}|^`\\ \n\r\t'):
+        raise ValueError(f"not an IRI that can be queried: {value!r}")
+    return f"<{value}>"

@@ -18,7 +18,7 @@ from docket.store.base import is_true
 from docket.mapping.authorities import Authorities, Authority
 from docket.mapping.reconcile import guess_agent_kind
 from docket.store.base import TripleStore
-from docket.uris import Minter
+from docket.uris import Minter, iri
 
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -179,10 +179,12 @@ def mentions(store: TripleStore, minter: Minter, uri: str, limit: int = 5) -> tu
     This reads every such graph: a build's resource index (``titled`` on its first backlink page)
     answers the same from one row, and the server uses it when the build has one.
     """
-    if any(c in uri for c in '<>"{}|^`\\ \n\r\t'):
+    try:
+        target = iri(uri)
+    except ValueError:
         return 0, []
     graphs = minter.base + "graph/record/"
-    query = f"""SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?x ?p <{uri}> }} FILTER(STRSTARTS(STR(?g), "{graphs}")) }}"""
+    query = f"""SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?x ?p {target} }} FILTER(STRSTARTS(STR(?g), "{graphs}")) }}"""
     ids = sorted(row["g"].value[len(graphs):] for row in store.query(query))
     records = [(str(minter.record(i)), graphs + i) for i in ids[:limit] if _is_slug(i)]
     return len(ids), titled(store, records)
@@ -192,9 +194,10 @@ def titled(store: TripleStore, records: list[tuple[str, str]]) -> list[tuple[str
     """Return (record URI, its title) for each (record URI, its graph); the ID stands in for a missing title."""
     out = []
     for record, graph in records:
-        if any(c in record + graph for c in '<>"{}|^`\\ \n\r\t'):
+        try:
+            query = f"""SELECT ?t WHERE {{ GRAPH {iri(graph)} {{ {iri(record)} <{DCTERMS}title> ?t }} }} LIMIT 1"""
+        except ValueError:
             continue
-        query = f"""SELECT ?t WHERE {{ GRAPH <{graph}> {{ <{record}> <{DCTERMS}title> ?t }} }} LIMIT 1"""
         rows = list(store.query(query))
         out.append((record, rows[0]["t"].value if rows else record.rsplit("/", 1)[-1]))
     return out

@@ -20,7 +20,7 @@ from docket.memo import Memo
 from docket.serve.paging import Paged
 from docket.store.base import TripleStore, is_true
 from docket.store.oxigraph import OxigraphStore
-from docket.uris import Minter
+from docket.uris import Minter, iri
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -42,13 +42,6 @@ _LABEL = ox.NamedNode(RDFS_LABEL)
 _TYPE = ox.NamedNode(RDF_TYPE)
 _MODIFIED = ox.NamedNode(DCT + "modified")
 _LINKED_MEMO = 50_000  # linked IRIs whose labels and types a serving process remembers per build
-
-
-def iri(value: str) -> str:
-    """Write an IRI for a SPARQL query; refuse one that could break out of ``<...>``."""
-    if any(c in value for c in '<>"{}|^`\\ \n\r\t'):
-        raise ValueError(f"not an IRI that can be queried: {value!r}")
-    return f"<{value}>"
 
 
 def record_query(minter: Minter, record_id: str) -> str:
