@@ -206,3 +206,37 @@ def test_queries_beyond_the_threads_wait_for_one(pool, remote, store_path):
         runner.run(Job("ASK {}", store_path, "json", 5))
     remote.gate.set()
     assert b"true" in held.result().body
+
+
+def test_rdflib_parses_take_turns_on_a_workers_threads(monkeypatch):
+    # rdflib's parser is not thread-safe: two parses at once in a fresh worker failed a valid query
+    # with "Param.postParse2() missing 1 required positional argument". The guard makes them take turns.
+    import rdflib.plugins.sparql.parser as rdflib_parser
+
+    from docket.sparql import guard
+
+    real = rdflib_parser.parseQuery
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    def watched(text):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.05)  # long enough for every other thread to arrive
+        try:
+            return real(text)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(rdflib_parser, "parseQuery", watched)
+    texts = [f"SELECT * FROM <http://example.org/g{n}> WHERE {{ ?s ?p ?o }}" for n in range(4)]
+    answers: list = []
+    threads = [threading.Thread(target=lambda t=t: answers.append(guard.check(t).form)) for t in texts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+    assert answers == ["select"] * 4
+    assert most[0] == 1

@@ -19,16 +19,25 @@ structure: ``may_skip_parse`` says so, and the embedded store runs it unparsed b
 parses it; a syntax error there sends it back through the full check for the refusal's message).
 Every refusal is still decided on rdflib's parse. A remote store is always checked in full: it may
 accept an update sent as a query.
+
+rdflib's parser (pyparsing underneath) is not thread-safe: two parses at once in one process --
+a query worker runs queries on threads -- can fail a valid query with a bogus syntax error
+("Param.postParse2() missing 1 required positional argument"), seen when two queries reached a
+fresh worker together. Parses therefore take turns (``_PARSING``); they hold the GIL throughout,
+so taking turns costs no throughput.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 if TYPE_CHECKING:
     from rdflib.plugins.sparql.parserutils import CompValue
+
+_PARSING = threading.Lock()  # one rdflib parse at a time per process (see the module docstring)
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "construct", "DescribeQuery": "describe"}
 
@@ -114,7 +123,8 @@ def _parse(text: str) -> CheckedQuery:
     from rdflib.plugins.sparql.parser import parseQuery
 
     try:
-        parsed = parseQuery(text)
+        with _PARSING:
+            parsed = parseQuery(text)
     except ParseBaseException as exc:
         if _is_update(text):
             raise UpdateRefused(
@@ -145,7 +155,8 @@ def _is_update(text: str) -> bool:
     from rdflib.plugins.sparql.parser import parseUpdate
 
     try:
-        parseUpdate(text)
+        with _PARSING:
+            parseUpdate(text)
     except (ParseBaseException, RecursionError):
         return False
     except Exception:
