@@ -74,8 +74,11 @@ class Settings:
         1, "Query worker processes per server process, each with the store open; one is killed when a query "
            "on it overruns (its other queries are sent again)."
     )
+    # As many as a gunicorn worker's request threads (serve.wsgi.THREADS): a client's keep-alive
+    # connection stays with one server process, so fewer would leave queries waiting there while
+    # the other process's worker has idle threads (measured: docs/benchmarks.md).
     sparql_threads: int = _setting(
-        2, "Queries each query worker process runs at once, on threads over its one open store."
+        4, "Queries each query worker process runs at once, on threads over its one open store."
     )
     sparql_cache_bytes: int = _setting(
         32 * 1024 * 1024,
