@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 ENV_PREFIX = "DOCKET_"
+# Request threads per gunicorn worker (serve.wsgi): requests wait on the store and on SPARQL
+# workers, not on the GIL. A query worker runs as many queries at once (``sparql_threads``).
+REQUEST_THREADS = 4
 
 
 def _setting(default: Any, help: str) -> Any:
@@ -74,11 +77,11 @@ class Settings:
         1, "Query worker processes per server process, each with the store open; one is killed when a query "
            "on it overruns (its other queries are sent again)."
     )
-    # As many as a gunicorn worker's request threads (serve.wsgi.THREADS): a client's keep-alive
-    # connection stays with one server process, so fewer would leave queries waiting there while
-    # the other process's worker has idle threads (measured: docs/benchmarks.md).
+    # As many as a server process's request threads: a client's keep-alive connection stays with
+    # one server process, so fewer would leave queries waiting there while the other process's
+    # worker has idle threads (measured: docs/benchmarks.md).
     sparql_threads: int = _setting(
-        4, "Queries each query worker process runs at once, on threads over its one open store."
+        REQUEST_THREADS, "Queries each query worker process runs at once, on threads over its one open store."
     )
     sparql_cache_bytes: int = _setting(
         32 * 1024 * 1024,

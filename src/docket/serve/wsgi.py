@@ -17,9 +17,8 @@ import os
 
 from gunicorn.app.base import BaseApplication
 
-from docket.config import Settings
+from docket.config import REQUEST_THREADS, Settings
 
-THREADS = 4  # per worker: requests wait on the store and on SPARQL workers, not on the GIL
 KEEPALIVE = 75  # seconds; longer than nginx's upstream keepalive_timeout (60 s), so nginx closes first
 
 
@@ -35,7 +34,7 @@ class DocketServer(BaseApplication):
         self.cfg.set("bind", f"{self.settings.host}:{self.settings.port}")
         self.cfg.set("workers", workers)
         self.cfg.set("worker_class", "gthread")
-        self.cfg.set("threads", THREADS)
+        self.cfg.set("threads", REQUEST_THREADS)
         self.cfg.set("preload_app", False)
         # A gthread worker's heartbeat comes from its main loop, not from the request threads, so a
         # long query does not trip this; a worker that stops beating this long is killed and replaced.
