@@ -161,14 +161,52 @@ def test_search_without_an_index_answers_503(site_settings_built, tmp_path):
 
 
 @pytest.mark.parametrize("words", ["telegram", "Zhou", "conference Geneva", "the"])
-def test_ranking_in_two_steps_gives_the_same_pages(index, monkeypatch, words):
-    # Past _BOUND_FROM matches a page is ranked in two steps (the score of its last row bounds the
-    # rows joined and sorted); here every search takes that path, and must list exactly the same.
+def test_pages_follow_the_score_then_date_then_id(index, words):
+    # The index ranks in one pass, breaking ties by rowid; rowids follow date then ID, so pages must
+    # list exactly what sorting every match by (score, date, ID) gives.
     import docket.serve.search as search
 
-    pages = {}
-    for bound_from in (10 ** 9, 0):
-        monkeypatch.setattr(search, "_BOUND_FROM", bound_from)
-        pages[bound_from] = [[(h.id, h.snippet) for h in index.search(words, page, size=2).hits] for page in (1, 2, 3)]
-    assert pages[0] == pages[10 ** 9]
-    assert any(pages[0])
+    db = sqlite3.connect(index.path)
+    try:
+        scored = db.execute(f"SELECT {search._WEIGHTS}, f.date, f.id FROM records r JOIN facts f ON f.id = r.id "
+                            "WHERE records MATCH ?", (fts_query(words),)).fetchall()
+    finally:
+        db.close()
+    expected = [rid for _, _, rid in sorted(scored)]
+    listed = [h.id for page in range(1, len(expected) // 3 + 2) for h in index.search(words, page, size=3).hits]
+    assert listed == expected
+
+
+def test_equal_scores_are_listed_by_date_then_id(tmp_path):
+    import pyoxigraph as ox
+
+    rico, dcterms = "https://www.ica.org/standards/RiC/ontology#", "http://purl.org/dc/terms/"
+    store = ox.Store()
+    # The same words in every record: equal scores, listed by date, then ID, however stored.
+    dated = [("r-9", "1950-01-02"), ("r-1", "1950-01-03"), ("r-5", "1949-12-31"), ("r-2", "1950-01-02"),
+             ("r-7", "")]
+    for rid, date in dated:
+        graph, record = ox.NamedNode(f"{BASE}graph/record/{rid}"), ox.NamedNode(f"{BASE}id/record/{rid}")
+        store.add(ox.Quad(record, ox.NamedNode(str(__import__("rdflib").RDF.type)), ox.NamedNode(rico + "Record"), graph))
+        store.add(ox.Quad(record, ox.NamedNode(dcterms + "identifier"), ox.Literal(rid), graph))
+        store.add(ox.Quad(record, ox.NamedNode(dcterms + "title"), ox.Literal("Cable on the armistice"), graph))
+        if date:
+            store.add(ox.Quad(record, ox.NamedNode(dcterms + "date"),
+                              ox.Literal(date, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")), graph))
+    assert build_search_index(store, tmp_path / "search.sqlite") == 5
+    index = SearchIndex(tmp_path / "search.sqlite")
+    expected = ["r-7", "r-5", "r-2", "r-9", "r-1"]  # no date first, as in ``by_year``'s order of facts
+    assert [h.id for h in index.search("armistice").hits] == expected
+    assert [h.id for p in (1, 2, 3) for h in index.search("cable", page=p, size=2).hits] == expected
+
+
+def test_rowids_follow_date_then_id(index):
+    db = sqlite3.connect(index.path)
+    try:
+        facts = db.execute("SELECT date, id FROM facts ORDER BY n").fetchall()
+        linked = db.execute("SELECT COUNT(*) FROM records r JOIN facts f ON f.n = r.rowid AND f.id = r.id").fetchone()[0]
+        fmt = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()[0]
+    finally:
+        db.close()
+    assert facts == sorted(facts) and linked == len(facts) == index.count() and fmt == "2"
+    assert not list(index.path.parent.glob("*.staging"))

@@ -21,10 +21,9 @@ from markupsafe import Markup, escape
 from docket.serve.describe import PREFIXES, run_query
 from docket.serve.paging import Paged, read_page
 
-FORMAT = "1"
+FORMAT = "2"  # 2: rowids in date order
 MARK_START, MARK_END = "\ue000", "\ue001"  # private-use characters: never in the records' text
 _WEIGHTS = "bm25(records, 0.0, 10.0, 5.0, 1.0)"
-_BOUND_FROM = 2_000  # matches beyond which a page is ranked in two steps (``SearchIndex.search``)
 _TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -48,34 +47,45 @@ def build_search_index(store, path: Path) -> int:
     OPTIONAL { ?r dcterms:abstract ?summary } OPTIONAL { ?r <https://schema.org/text> ?body }
     OPTIONAL { ?r dcterms:date ?date } OPTIONAL { ?r dcterms:type ?type } }
 }""")
+    staging = tmp.with_name(tmp.name + ".staging")
+    staging.unlink(missing_ok=True)
     db = sqlite3.connect(tmp)
     try:
         db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
         db.execute("CREATE VIRTUAL TABLE records USING fts5(id UNINDEXED, title, summary, body, "
                    "tokenize = 'unicode61 remove_diacritics 2')")
-        db.execute("CREATE TABLE facts (id TEXT PRIMARY KEY, uri TEXT, title TEXT, date TEXT, type TEXT)")
+        # ``n`` (the rowid) follows date then ID, and each record's text has the same rowid: ranking
+        # then breaks ties by rowid, which FTS5 has at hand, instead of joining every match to its date.
+        db.execute("CREATE TABLE facts (n INTEGER PRIMARY KEY, id TEXT UNIQUE, uri TEXT, title TEXT, date TEXT, "
+                   "type TEXT)")
         db.execute("CREATE INDEX facts_date ON facts (date, id)")
-        seen: set[str] = set()
-        for row in rows:
-            rid = row["id"].value
-            if rid in seen:  # a record with two identifiers (its own and Docket's) would repeat
-                continue
-            seen.add(rid)
+        # The records come from the store in no useful order; they wait in a file beside, to be
+        # numbered in order, instead of in memory (bodies of a million records).
+        db.execute("ATTACH ? AS staging", (str(staging),))
+        db.execute("CREATE TABLE staging.rows (id TEXT PRIMARY KEY, uri TEXT, title TEXT, date TEXT, type TEXT, "
+                   "summary TEXT, body TEXT)")
 
-            def text(name: str) -> str:
-                return row[name].value if row[name] is not None else ""
+        def text(row, name: str) -> str:
+            return row[name].value if row[name] is not None else ""
 
-            db.execute("INSERT INTO records (id, title, summary, body) VALUES (?, ?, ?, ?)",
-                       (rid, text("title"), text("summary"), text("body")))
-            db.execute("INSERT INTO facts VALUES (?, ?, ?, ?, ?)",
-                       (rid, text("r"), text("title"), text("date"), text("type")))
-        db.execute("INSERT INTO meta VALUES ('format', ?), ('records', ?)", (FORMAT, str(len(seen))))
+        # OR IGNORE: a record with two identifiers (its own and Docket's) comes twice; the first stays.
+        db.executemany("INSERT OR IGNORE INTO staging.rows VALUES (?, ?, ?, ?, ?, ?, ?)", (
+            (row["id"].value, text(row, "r"), text(row, "title"), text(row, "date"), text(row, "type"),
+             text(row, "summary"), text(row, "body")) for row in rows))
+        db.execute("INSERT INTO facts (id, uri, title, date, type) "
+                   "SELECT id, uri, title, date, type FROM staging.rows ORDER BY date, id")
+        db.execute("INSERT INTO records (rowid, id, title, summary, body) SELECT f.n, s.id, s.title, s.summary, "
+                   "s.body FROM facts f JOIN staging.rows s ON s.id = f.id ORDER BY f.n")
+        count = db.execute("SELECT COUNT(*) FROM facts").fetchone()[0]
+        db.execute("INSERT INTO meta VALUES ('format', ?), ('records', ?)", (FORMAT, str(count)))
         db.execute("INSERT INTO records(records) VALUES ('optimize')")
         db.commit()
+        db.execute("DETACH staging")
     finally:
         db.close()
+        staging.unlink(missing_ok=True)
     os.replace(tmp, path)
-    return len(seen)
+    return count
 
 
 def fts_query(text: str, any_word: bool = False) -> str:
@@ -145,27 +155,21 @@ class SearchIndex:
         db = self._connect()
         try:
             results.total = db.execute("SELECT COUNT(*) FROM records WHERE records MATCH ?", (query,)).fetchone()[0]
-            # A common word matches most of a million records. Joining every match to its facts and
-            # sorting them all took seconds; the score of the page's last row bounds the rows that
-            # can be on the page, so only those are joined and sorted (the same order, exactly).
-            bound, arguments = "", [query]
-            if results.total > _BOUND_FROM:
-                cut = db.execute(f"SELECT {_WEIGHTS} AS score FROM records WHERE records MATCH ? "
-                                 "ORDER BY score LIMIT 1 OFFSET ?", (query, page * size - 1)).fetchone()
-                if cut is not None:
-                    bound, arguments = f"AND {_WEIGHTS} <= ?", [query, cut[0]]
-            # Snippets are cut for the page alone: in the ranking query SQLite would make one for
-            # every match before sorting.
-            ranked = db.execute(
-                f"""SELECT r.rowid, r.id, f.uri, r.title, f.date, f.type
-                    FROM records r JOIN facts f ON f.id = r.id
-                    WHERE records MATCH ? {bound} ORDER BY {_WEIGHTS}, f.date, r.id LIMIT ? OFFSET ?""",
-                (*arguments, size, (page - 1) * size)).fetchall()
-            for rowid, *fields in ranked:
-                snippet = db.execute(
-                    f"""SELECT snippet(records, -1, '{MARK_START}', '{MARK_END}', '…', 24) FROM records
-                        WHERE records MATCH ? AND rowid = ?""", (query, rowid)).fetchone()
-                results.hits.append(Hit(*fields, snippet[0] if snippet else ""))
+            # One ranking pass, its ties broken by rowid (date, then ID: see ``build_search_index``;
+            # in an index of format 1, the order records were indexed in). A common word matches
+            # most of a million records: joining every match to its date took a second pass.
+            ranked = db.execute(f"SELECT rowid FROM records WHERE records MATCH ? ORDER BY {_WEIGHTS}, rowid "
+                                "LIMIT ? OFFSET ?", (query, size, (page - 1) * size)).fetchall()
+            # Facts and snippet for the page alone: in the ranking query SQLite would make a snippet
+            # for every match before sorting.
+            for (rowid,) in ranked:
+                found = db.execute(
+                    f"""SELECT f.id, f.uri, r.title, f.date, f.type,
+                               snippet(records, -1, '{MARK_START}', '{MARK_END}', '…', 24)
+                        FROM records r JOIN facts f ON f.id = r.id WHERE records MATCH ? AND r.rowid = ?""",
+                    (query, rowid)).fetchone()
+                if found is not None:
+                    results.hits.append(Hit(*found))
         finally:
             db.close()
         return results
