@@ -96,6 +96,65 @@ def test_the_union_is_sorted_and_unique_and_the_same_without_sort(folder, built_
     assert dumps.union_pages(tmp_path).total == len(fallback)  # mapped on this path too
 
 
+def test_the_union_cut_from_the_nquads_is_the_union_oxigraph_writes(folder, built_settings, tmp_path, monkeypatch):
+    from docket.harvest import dumps
+
+    # The union is the N-Quads dump's lines without graph names; a second pass over the store
+    # (CONSTRUCT through sort, the way for stores with a default graph) gives the same bytes.
+    monkeypatch.setattr(dumps, "_graph_names_end_lines", lambda store: False)
+    manifest = Manifest.read(folder / "manifest.json")
+    with open_current(built_settings) as store:
+        again = write_dumps(store, tmp_path, manifest, Minter.from_settings(built_settings))
+    assert [(d.name, d.sha256, d.statements) for d in again] == [
+        (d.name, d.sha256, d.statements) for d in read_dumps(folder)]
+
+
+def test_a_store_with_a_default_graph_gets_the_union_of_its_named_graphs(folder, tmp_path):
+    from docket.store import OxigraphStore
+
+    ex = "http://example.org/"
+    raw = ox.Store(str(tmp_path / "store"))
+    quads = [ox.Quad(ox.NamedNode(ex + "s"), ox.NamedNode(ex + "p"), ox.NamedNode(ex + "o"), g)
+             for g in (ox.NamedNode(ex + "g1"), ox.NamedNode(ex + "g2"))]  # the same triple twice
+    raw.extend(quads + [
+        ox.Quad(ox.NamedNode(ex + "s"), ox.NamedNode(ex + "p"), ox.Literal('a "line"\nend <x> .'), ox.NamedNode(ex + "g1")),
+        ox.Quad(ox.NamedNode(ex + "d"), ox.NamedNode(ex + "p"), ox.NamedNode(ex + "o"), ox.DefaultGraph())])
+    raw.flush()
+    del raw
+    manifest = Manifest.read(folder / "manifest.json")
+    with OxigraphStore.open(tmp_path / "store") as store:
+        written = {d.name: d for d in write_dumps(store, tmp_path, manifest, Minter("http://example.org/"))}
+    union = gzip.decompress((tmp_path / "dumps" / "docket.nt.gz").read_bytes()).splitlines()
+    assert union == [b'<http://example.org/s> <http://example.org/p> "a \\"line\\"\\nend <x> ." .',
+                     b"<http://example.org/s> <http://example.org/p> <http://example.org/o> ."]
+    assert written["docket.nq.gz"].statements == 4 and written["docket.nt.gz"].statements == 2
+
+
+def test_nquads_are_cut_into_triples_and_a_line_without_a_graph_name_is_an_error():
+    import io
+
+    from docket.harvest.dumps import _Triples
+
+    compressed, triples = io.BytesIO(), io.BytesIO()
+    cut = _Triples(compressed, triples)
+    try:
+        cut.write(b'<urn:s> <urn:p> "x <urn:y> ." <urn:g> .\n<urn:s> <urn:p> <urn:o> <urn:g> .\n')
+        cut.send_rest()
+    finally:
+        cut.close()
+    assert triples.getvalue() == b'<urn:s> <urn:p> "x <urn:y> ." .\n<urn:s> <urn:p> <urn:o> .\n'
+    assert cut.lines == 2 and compressed.getvalue().count(b"\n") == 2
+    cut = _Triples(io.BytesIO(), io.BytesIO())
+    try:
+        # A line that ends in no IRI. (A default-graph triple whose object is an IRI would lose its
+        # object: ``_graph_names_end_lines`` keeps stores with a default graph off this path.)
+        cut.write(b'<urn:s> <urn:p> "o" .\n')
+        with pytest.raises(ValueError, match="without a graph IRI"):
+            cut.send_rest()
+    finally:
+        cut.close()
+
+
 def test_any_line_of_the_union_is_read_by_number_from_its_map(folder):
     import random
 

@@ -21,19 +21,21 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 import pyoxigraph as ox
 
 from docket import formats
 from docket.index_files import write_durably
-from docket.line_pages import BlockWriter, LinePages
+from docket.line_pages import BLOCK_BYTES, BlockWriter, LinePages
 from docket.mapping.vocab import PREFIXES
 from docket.store import Manifest, OxigraphStore
 from docket.store.layout import fsync_dir
@@ -71,10 +73,12 @@ def _moment(manifest: Manifest) -> _dt.datetime:
 
 # The union of the graphs states some triples more than once (an agent typed in a record and in the
 # authorities). SELECT DISTINCT would drop the repeats but holds every distinct triple in a hash set
-# while it runs, about 240 bytes each: 24 GB at 100 million triples. So Oxigraph writes the union as it
-# is (CONSTRUCT remembers a window of triples it wrote, which drops most repeats cheaply) and
-# ``sort -u`` drops the rest exactly, in bounded memory with temporary files beside the dumps. Sorted
-# lines also keep each subject's statements together, which Turtle writes compactly.
+# while it runs, about 240 bytes each: 24 GB at 100 million triples. So the union is written as it
+# is stored, repeats and all (the N-Quads dump's lines without their graph names: Oxigraph reads the
+# store once for both dumps), and ``sort -u`` drops the repeats exactly, in bounded memory with
+# temporary files beside the dumps. Sorted lines also keep each subject's statements together, which
+# Turtle writes compactly. (Writing the union by a second CONSTRUCT over the store took as long as the
+# N-Quads dump itself: most of a dump's time is reading the terms back from the store.)
 UNION_AS_STORED = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
 SORT_BUFFER = "512M"
@@ -131,9 +135,9 @@ class _Gzip:
 def write_dumps(store: OxigraphStore, folder: Path, manifest: Manifest, minter: Minter) -> list[DumpFile]:
     """Write the three dumps and their index into ``folder/dumps``; return what was written.
 
-    Oxigraph serializes every statement itself. The N-Quads dump is written on a second thread
-    while the union's N-Triples are (pyoxigraph lets go of the GIL, so each takes a core); the
-    Turtle dump is parsed back from the N-Triples one, so the union is deduplicated only once.
+    Oxigraph serializes every statement once: the union's N-Triples are the N-Quads dump's lines
+    without their graph names (reading the terms back from the store is most of a dump's time), and
+    the Turtle dump is parsed back from the N-Triples one, so the union is deduplicated only once.
     """
     target = Path(folder) / FOLDER
     target.mkdir(exist_ok=True)
@@ -142,13 +146,22 @@ def write_dumps(store: OxigraphStore, folder: Path, manifest: Manifest, minter: 
     paths = {name: target / f"{STEM}.{formats.lookup(name).extension}.gz" for name in DUMP_FORMATS}
     counts: dict[str, int] = {}
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        quads = pool.submit(_write_nquads, store, paths["nquads"], moment)
-        counts["ntriples"] = counts["turtle"] = _write_union(store, paths["ntriples"], moment)
-        with _Gzip(paths["turtle"], moment) as ttl, gzip.open(paths["ntriples"]) as triples:
-            ox.serialize(ox.parse(triples, format=ox.RdfFormat.N_TRIPLES), ttl, format=ox.RdfFormat.TURTLE,
-                         prefixes=prefixes)
-        counts["nquads"] = quads.result()
+    sort = shutil.which("sort")
+    if sort is not None and _graph_names_end_lines(store):
+        quads: list[int] = []
+        counts["ntriples"] = _sorted_union(paths["ntriples"], moment, sort, lambda triples: quads.append(
+            _write_nquads(store, paths["nquads"], moment, triples)))
+        counts["nquads"] = quads[0]
+    else:
+        # N-Quads on a second thread while the union is written (pyoxigraph lets go of the GIL).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(_write_nquads, store, paths["nquads"], moment)
+            counts["ntriples"] = _write_union(store, paths["ntriples"], moment, sort)
+            counts["nquads"] = future.result()
+    counts["turtle"] = counts["ntriples"]
+    with _Gzip(paths["turtle"], moment) as ttl, gzip.open(paths["ntriples"]) as triples:
+        ox.serialize(ox.parse(triples, format=ox.RdfFormat.N_TRIPLES), ttl, format=ox.RdfFormat.TURTLE,
+                     prefixes=prefixes)
 
     written = []
     for name in DUMP_FORMATS:
@@ -165,19 +178,35 @@ def write_dumps(store: OxigraphStore, folder: Path, manifest: Manifest, minter: 
     return written
 
 
-def _write_union(store: OxigraphStore, path: Path, moment: _dt.datetime) -> int:
+def _graph_names_end_lines(store: OxigraphStore) -> bool:
+    """Say whether every N-Quads line of ``store`` ends with a graph IRI (no default graph, no blank graph names)."""
+    if next(iter(store.raw.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is not None:
+        return False
+    return all(isinstance(g, ox.NamedNode) for g in store.raw.named_graphs())
+
+
+def _write_union(store: OxigraphStore, path: Path, moment: _dt.datetime, sort: str | None) -> int:
     """Write every distinct triple of the union of the graphs, sorted, as gzipped N-Triples; return how many.
 
-    Oxigraph writes into ``sort -u``'s input and the sorted lines are gzipped from its output: on disk
-    there are only sort's temporary files, compressed when zstd or lz4 is at hand (at 1,000,000
-    records the union is about 12 GB of text). Without a ``sort`` program, Oxigraph's DISTINCT removes
-    the repeats, in memory.
+    For stores whose N-Quads cannot be cut into triples line by line (a default graph, blank graph
+    names): Oxigraph writes the union through ``sort``, or without one its DISTINCT removes the
+    repeats, in memory.
     """
-    sort = shutil.which("sort")
     if sort is None:
         with _Gzip(path, moment, paged=True) as out:
             store.raw.query(UNION_TRIPLES).serialize(out, format=ox.RdfFormat.N_TRIPLES)
         return _pages_written(out, path)
+    return _sorted_union(path, moment, sort, lambda triples: store.raw.query(UNION_AS_STORED).serialize(
+        triples, format=ox.RdfFormat.N_TRIPLES))
+
+
+def _sorted_union(path: Path, moment: _dt.datetime, sort: str, feed: Callable[[BinaryIO], Any]) -> int:
+    """Write the N-Triples lines ``feed`` writes, sorted and each once, as the gzipped union dump; return how many.
+
+    ``feed`` writes into ``sort -u``'s input and the sorted lines are gzipped from its output: on disk
+    there are only sort's temporary files, compressed when zstd or lz4 is at hand (at 1,000,000
+    records the union is about 12 GB of text).
+    """
     command = [sort, "-u", f"--buffer-size={SORT_BUFFER}", f"--temporary-directory={path.parent}"]
     packer = next((found for name in ("zstd", "lz4") if (found := shutil.which(name))), None)
     if packer:
@@ -198,7 +227,7 @@ def _write_union(store: OxigraphStore, path: Path, moment: _dt.datetime) -> int:
         try:
             try:
                 with proc.stdin:
-                    store.raw.query(UNION_AS_STORED).serialize(proc.stdin, format=ox.RdfFormat.N_TRIPLES)
+                    feed(proc.stdin)
             except BrokenPipeError:  # sort stopped reading: its message says why
                 raise failed(proc.wait()) from None
             with _Gzip(path, moment, paged=True) as out:  # renamed into place only if sort succeeded
@@ -227,12 +256,79 @@ def union_pages(folder: Path) -> LinePages | None:
     return LinePages.open(target / f"{STEM}.{formats.lookup('ntriples').extension}.gz", target / PAGES)
 
 
-def _write_nquads(store: OxigraphStore, path: Path, moment: _dt.datetime) -> int:
-    """Write every quad of the store, each graph's in turn; return how many."""
+def _write_nquads(store: OxigraphStore, path: Path, moment: _dt.datetime, triples: BinaryIO | None = None) -> int:
+    """Write every quad of the store, each graph's in turn; return how many.
+
+    With ``triples``, also write each line there without its graph name (see ``_Triples``).
+    """
     with _Gzip(path, moment) as nq:
-        out = _Lines(nq)
-        store.raw.dump(out, format=ox.RdfFormat.N_QUADS)
-    return out.lines
+        if triples is None:
+            lines = _Lines(nq)
+            store.raw.dump(lines, format=ox.RdfFormat.N_QUADS)
+            return lines.lines
+        cut = _Triples(nq, triples)
+        try:
+            store.raw.dump(cut, format=ox.RdfFormat.N_QUADS)
+            cut.send_rest()
+        finally:
+            cut.close()
+        return cut.lines
+
+
+# The end of an N-Quads line of a named graph: its graph IRI. N-Triples escapes line breaks inside
+# literals and no IRI holds a space or angle bracket, so in each line only the graph name matches.
+_GRAPH_NAME = re.compile(rb" <[^<>\s]*> \.\n")
+_QUEUED = 4  # blocks waiting to be compressed: bounds the memory a slow disk can take
+
+
+class _Triples:
+    """Pass N-Quads on to ``out`` and, each line without its graph name, to ``triples``; count the lines.
+
+    Oxigraph writes in pieces of a few kilobytes; they are gathered into blocks of about a megabyte,
+    and the blocks are compressed into ``out`` on a second thread (zlib lets go of the GIL) while
+    Oxigraph goes on. Only for stores whose every quad is in a graph named by an IRI.
+    """
+
+    def __init__(self, out: Any, triples: BinaryIO):
+        self.out, self.triples, self.lines = out, triples, 0
+        self._pieces: list[bytes] = []
+        self._size = 0
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._queued: deque[Future] = deque()
+
+    def write(self, data: bytes) -> int:
+        self._pieces.append(bytes(data))
+        self._size += len(data)
+        if self._size >= BLOCK_BYTES and b"\n" in data:
+            self._send(final=False)
+        return len(data)
+
+    def flush(self) -> None:
+        pass  # as ``_Lines.flush``
+
+    def send_rest(self) -> None:
+        """Send what is left once Oxigraph has written everything, and wait for it to be compressed."""
+        self._send(final=True)
+        while self._queued:
+            self._queued.popleft().result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _send(self, final: bool) -> None:
+        data = b"".join(self._pieces)
+        cut = len(data) if final else data.rindex(b"\n") + 1
+        block, rest = data[:cut], data[cut:]
+        self._pieces, self._size = ([rest], len(rest)) if rest else ([], 0)
+        self._queued.append(self._pool.submit(self.out.write, block))
+        text, found = _GRAPH_NAME.subn(b" .\n", block)
+        lines = block.count(b"\n")
+        if found != lines or (final and block and not block.endswith(b"\n")):
+            raise ValueError("an N-Quads line without a graph IRI at its end; the union cannot be cut from it")
+        self.lines += lines
+        self.triples.write(text)
+        while len(self._queued) > _QUEUED:
+            self._queued.popleft().result()
 
 
 def _sha256(path: Path) -> str:
