@@ -28,7 +28,7 @@ from docket.store.layout import OXIGRAPH
 from docket.store.manifest import iso, utc_now
 from docket.uris import Minter
 
-__all__ = ["write_build_files"]
+__all__ = ["write_build_files", "write_harvest_files", "write_oai_index"]
 
 
 def previous_index(settings: Settings) -> IndexReader | None:
@@ -45,17 +45,29 @@ def previous_index(settings: Settings) -> IndexReader | None:
 
 def write_build_files(settings: Settings, folder: Path, manifest: Manifest) -> None:
     """Write the OAI-PMH index, dumps, sitemaps and VoID description into the build ``folder``."""
+    write_harvest_files(settings, folder, manifest)
+    write_oai_index(settings, folder, manifest)
+
+
+def write_harvest_files(settings: Settings, folder: Path, manifest: Manifest) -> None:
+    """Write the dumps, sitemaps and VoID description into the build ``folder``."""
     minter = Minter.from_settings(settings)
     folder = Path(folder)
-    store = OxigraphStore.open(folder / OXIGRAPH, read_only=True)
-    try:
+    with OxigraphStore.open(folder / OXIGRAPH, read_only=True) as store:
         dumps = write_dumps(store, folder, manifest, minter)
         write_sitemaps(render(sitemap_urls(store, manifest, minter), minter, manifest.created), folder)
         union = next((folder / FOLDER / d.name for d in dumps if d.format == "ntriples"), None)
         write_void(describe_dataset(store, manifest, settings, dumps, minter, union_dump=union), folder)
-        # Last, moments before the switch: changes are stamped with the next full second, by which
-        # the build is current (see ``docket.harvest.index``).
+
+
+def write_oai_index(settings: Settings, folder: Path, manifest: Manifest) -> None:
+    """Write the OAI-PMH index into the build ``folder``: the last file before the switch.
+
+    Changes are stamped with the next full second, by which the build is current (see
+    ``docket.harvest.index``), so nothing slow may come between this and the switch.
+    """
+    minter = Minter.from_settings(settings)
+    folder = Path(folder)
+    with OxigraphStore.open(folder / OXIGRAPH, read_only=True) as store:
         published = iso(utc_now() + _dt.timedelta(seconds=1))
         compute_index(store, manifest, minter, previous_index(settings), published).write(folder / INDEX_FILE)
-    finally:
-        store.close()
