@@ -200,6 +200,25 @@ def test_equal_scores_are_listed_by_date_then_id(tmp_path):
     assert [h.id for p in (1, 2, 3) for h in index.search("cable", page=p, size=2).hits] == expected
 
 
+def test_an_index_of_format_1_is_still_searched(tmp_path):
+    # A build made before format 2 (rowids in the order records were indexed, facts without ``n``)
+    # may be rolled back to; its ties then follow that order.
+    path = tmp_path / "search.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute("CREATE VIRTUAL TABLE records USING fts5(id UNINDEXED, title, summary, body)")
+    db.execute("CREATE TABLE facts (id TEXT PRIMARY KEY, uri TEXT, title TEXT, date TEXT, type TEXT)")
+    for rid, date in (("b", "1950-01-02"), ("a", "1950-01-01")):
+        db.execute("INSERT INTO records (id, title, summary, body) VALUES (?, 'Cable', '', '')", (rid,))
+        db.execute("INSERT INTO facts VALUES (?, ?, 'Cable', ?, '')", (rid, f"{BASE}id/record/{rid}", date))
+    db.execute("INSERT INTO meta VALUES ('format', '1'), ('records', '2')")
+    db.commit()
+    db.close()
+    hits = SearchIndex(path).search("cable").hits
+    assert [(h.id, h.uri, h.date) for h in hits] == [("b", f"{BASE}id/record/b", "1950-01-02"),
+                                                     ("a", f"{BASE}id/record/a", "1950-01-01")]
+
+
 def test_rowids_follow_date_then_id(index):
     db = sqlite3.connect(index.path)
     try:
