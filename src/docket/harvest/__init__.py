@@ -1,9 +1,10 @@
 """Harvesting: OAI-PMH, the VoID/DCAT description, dumps and sitemaps, all made from one build.
 
-``write_build_files`` runs inside ``docket build`` once the new store is complete and before it
-becomes current (``BuildWriter.commit(before_switch=...)``), so the dumps, sitemaps, VoID
-description and OAI-PMH index are part of the atomic build: a server never serves the records of
-one build with the dumps of another. No Flask here; ``docket.serve.harvest`` serves the files.
+``write_build_files`` (``write_harvest_files``, then ``write_oai_index``, which ``docket build``
+calls apart) runs once the new store is complete and before it becomes current
+(``BuildWriter.commit(before_switch=...)``), so the dumps, sitemaps, VoID description and OAI-PMH
+index are part of the atomic build: a server never serves the records of one build with the dumps
+of another. No Flask here; ``docket.serve.harvest`` serves the files.
 
 Files in the build folder::
 
