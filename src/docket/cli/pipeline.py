@@ -206,10 +206,14 @@ def write_derived_files(settings: Settings, folder: Path, manifest) -> None:
     files are made on a second thread while the dumps are written: the dumps spend their time in
     Oxigraph, zlib and sort, which let go of the GIL, the pages' in Python and SQLite.
     """
+    def pages() -> None:
+        write_site_files(folder)
+        write_record_index(folder, manifest, RECORD_INDEX)
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pages = pool.submit(lambda: (write_site_files(folder), write_record_index(folder, manifest, RECORD_INDEX)))
+        done = pool.submit(pages)
         write_harvest_files(settings, folder, manifest)
-        pages.result()
+        done.result()
     write_oai_index(settings, folder, manifest)
 
 

@@ -148,10 +148,10 @@ def write_dumps(store: OxigraphStore, folder: Path, manifest: Manifest, minter: 
 
     sort = shutil.which("sort")
     if sort is not None and _graph_names_end_lines(store):
-        quads: list[int] = []
-        counts["ntriples"] = _sorted_union(paths["ntriples"], moment, sort, lambda triples: quads.append(
-            _write_nquads(store, paths["nquads"], moment, triples)))
-        counts["nquads"] = quads[0]
+        def nquads(triples: BinaryIO) -> None:
+            counts["nquads"] = _write_nquads(store, paths["nquads"], moment, triples)
+
+        counts["ntriples"] = _sorted_union(paths["ntriples"], moment, sort, nquads)
     else:
         # N-Quads on a second thread while the union is written (pyoxigraph lets go of the GIL).
         with ThreadPoolExecutor(max_workers=1) as pool:
