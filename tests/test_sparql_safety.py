@@ -228,6 +228,26 @@ def test_hostile_queries_end_within_the_limit(client, query):
     assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
 
 
+def test_a_query_over_the_memory_limit_answers_503_and_the_endpoint_goes_on(tmp_path):
+    others = worker_children()  # other tests' apps' workers
+    settings = settings_for(tmp_path, sparql_worker_memory=64, sparql_workers=1)
+    publish(settings, numbers=NUMBERS)
+    app = app_for(settings)
+    try:
+        client = app.test_client()
+        assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+        large = ("SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i "
+                 "BIND(CONCAT(STR(?a), STR(?d), STR(?g), STR(?c)) AS ?x) }")
+        r = client.get("/sparql", query_string={"query": large}, headers={"Accept": "application/json"})
+        assert r.status_code == 503
+        assert "Retry-After" not in r.headers  # the same query would end the same way
+        assert "more memory than a query worker may use (64 MB)" in r.get_json()["detail"]
+        assert worker_children() - others == set(runner(app).pids())  # the worker that ended was reaped
+        assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    finally:
+        shutdown(app)
+
+
 def test_a_query_slow_to_parse_is_stopped_too(app):
     # rdflib's parser needs many seconds for this 80 KB expression; the check runs in the worker,
     # so the time limit covers it.

@@ -1,4 +1,5 @@
-"""A query worker runs several queries at once; an overrun or a crash costs the others nothing but time.
+"""A query worker runs several queries at once; an overrun, a crash or a query too large for its memory
+costs the others nothing but time.
 
 The queries held in flight go to a stand-in remote SPARQL store on 127.0.0.1 that answers only when
 the test opens its gate, so which queries are running when a worker is killed is certain, not timed.
@@ -14,11 +15,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from docket.sparql.runner import Job, QueryRunner, QueryTimeout, RunnerBusy, WorkerCrashed
+from docket.sparql.runner import Job, QueryRunner, QueryTimeout, QueryTooLarge, RunnerBusy, WorkerCrashed
+from docket.sparql.worker import own_memory
 from sparql_helpers import app_for, publish, settings_for, shutdown
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?o ?p }"
 WAIT = 30.0  # generous: a hung test fails, a loaded machine does not
+# A set of millions of strings: hundreds of MB within seconds on the test store.
+LARGE = ("SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE { GRAPH ?g1 { ?a ?b ?c } GRAPH ?g2 { ?d ?e ?f } "
+         "GRAPH ?g3 { ?g ?h ?i } BIND(CONCAT(STR(?a), STR(?d), STR(?g), STR(?c)) AS ?x) }")
+MEMORY_MB = 64  # a worker's own memory is about 25 MB once it has answered a query
 
 
 class GatedStore:
@@ -164,38 +170,96 @@ def test_the_query_sent_again_keeps_only_the_time_it_had_left(pool, remote, stor
     assert held.ended - started < 9.0
 
 
-def test_a_crash_among_several_queries_gives_each_one_more_worker(pool, remote):
+def test_a_crash_among_several_queries_runs_each_again_on_a_worker_of_its_own(pool, remote):
     runner = pool(size=1, timeout=WAIT, threads=2)
     held = [InBackground(runner, remote.job()) for _ in range(2)]
     remote.wait_for(2)
     (first,) = runner.pids()
     os.kill(first, signal.SIGKILL)  # as the kernel's OOM killer would
     remote.wait_for(4)
+    assert len(runner.pids()) == 3  # the pool's replacement and one worker for each query
     remote.gate.set()
     for query in held:
         assert b"true" in query.result().body
-    assert runner.pids() and first not in runner.pids()
+    (replacement,) = runner.pids()  # the queries' own workers are stopped once they have answered
+    assert replacement != first
 
 
-def test_a_query_whose_second_worker_dies_too_fails(pool, remote):
+def test_a_query_that_dies_again_on_a_worker_of_its_own_fails(pool, remote):
     runner = pool(size=1, timeout=WAIT, threads=2)
-    held = InBackground(runner, remote.job())
-    for asked in (1, 2):
-        remote.wait_for(asked)
-        (worker,) = runner.pids()
-        os.kill(worker, signal.SIGKILL)
-    with pytest.raises(WorkerCrashed):
-        held.result()
+    held = [InBackground(runner, remote.job()) for _ in range(2)]
+    remote.wait_for(2)
+    (first,) = runner.pids()
+    os.kill(first, signal.SIGKILL)
+    remote.wait_for(4)
+    for pid in runner.pids()[1:]:  # each query's own worker, not the pool's replacement
+        os.kill(pid, signal.SIGKILL)
+    for query in held:
+        with pytest.raises(WorkerCrashed):
+            query.result()
+    assert remote.requests == 4
 
 
-def test_alone_on_its_worker_a_crashing_query_fails_at_once(pool, remote):
-    runner = pool(size=1, timeout=WAIT, threads=1)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_alone_on_its_worker_a_crashing_query_fails_at_once(pool, remote, threads):
+    runner = pool(size=1, timeout=WAIT, threads=threads)
     held = InBackground(runner, remote.job())
     remote.wait_for(1)
     os.kill(runner.pids()[0], signal.SIGKILL)
     with pytest.raises(WorkerCrashed):
         held.result()
     assert remote.requests == 1
+
+
+# --- memory -----------------------------------------------------------------------------------------
+
+
+def test_a_query_over_the_memory_limit_is_stopped_and_the_worker_replaced(pool, store_path):
+    runner = pool(size=1, timeout=WAIT, threads=2, memory_mb=MEMORY_MB)
+    runner.run(Job("ASK {}", store_path, "json", 5))
+    (first,) = runner.pids()
+    with pytest.raises(QueryTooLarge, match=f"more memory than a query worker may use \\({MEMORY_MB} MB\\)"):
+        runner.run(Job(LARGE, store_path, "json", 5))
+    assert first not in runner.pids()
+    assert b"true" in runner.run(Job("ASK {}", store_path, "json", 5)).body
+
+
+def test_a_query_sharing_a_worker_with_one_too_large_is_answered(pool, remote, store_path):
+    runner = pool(size=1, timeout=WAIT, threads=2, memory_mb=MEMORY_MB)
+    held = InBackground(runner, remote.job())
+    remote.wait_for(1)
+    large = InBackground(runner, Job(LARGE, store_path, "json", 5))
+    # Both ran on the worker when it ended: each runs again alone, and only the large one is refused.
+    remote.wait_for(2)
+    remote.gate.set()
+    assert b"true" in held.result().body
+    with pytest.raises(QueryTooLarge):
+        large.result()
+
+
+def test_without_a_limit_the_query_runs(pool, store_path):
+    runner = pool(size=1, timeout=WAIT, threads=1, memory_mb=0)
+    assert b'"n"' in runner.run(Job(LARGE, store_path, "json", 5)).body
+
+
+def test_an_idle_worker_hands_back_what_its_queries_freed(pool, store_path):
+    runner = pool(size=1, timeout=WAIT, threads=1, memory_mb=0)
+    runner.run(Job("ASK {}", store_path, "json", 5))
+    (pid,) = runner.pids()
+    before = own_memory(pid)
+    if before is None:
+        pytest.skip("no /proc here")
+    peak = before
+    running = InBackground(runner, Job(LARGE, store_path, "json", 5))
+    while running.thread.is_alive():
+        peak = max(peak, own_memory(pid) or 0)
+        time.sleep(0.01)
+    running.result()
+    assert peak > before + 60 * 2**20  # the query did take memory
+    deadline = time.monotonic() + 5
+    while own_memory(pid) > before + 16 * 2**20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert own_memory(pid) <= before + 16 * 2**20, f"{own_memory(pid) / 2**20:.0f} MB kept, {before / 2**20:.0f} before"
 
 
 def test_queries_beyond_the_threads_wait_for_one(pool, remote, store_path):

@@ -83,6 +83,11 @@ class Settings:
     sparql_threads: int = _setting(
         REQUEST_THREADS, "Queries each query worker process runs at once, on threads over its one open store."
     )
+    sparql_worker_memory: int = _setting(
+        2048, "Most memory, in MB, a query worker process may take for its queries (its own resident memory, "
+              "not the store's files); a query that takes it over is stopped and gets 503 (when it shared the "
+              "worker, it runs again alone first). 0: no limit.",
+    )
     sparql_cache_bytes: int = _setting(
         32 * 1024 * 1024,
         "Memory per server process for the answers of repeated SPARQL queries (the same text, format and "

@@ -37,7 +37,7 @@ from docket.memo import SizedCache
 from docket.serve import negotiate
 from docket.serve.published import published
 from docket.sparql.description import GRAPH_RESULT_FORMATS, describe
-from docket.sparql.runner import Job, Outcome, QueryRunner, QueryTimeout, RunnerError
+from docket.sparql.runner import Job, Outcome, QueryRunner, QueryTimeout, QueryTooLarge, RunnerError
 from docket.store import OxigraphStore, StoreError, TripleStore
 
 bp = Blueprint("sparql", __name__)
@@ -146,6 +146,9 @@ def _run(settings: Settings, job: Job) -> Outcome:
         except QueryTimeout as exc:
             raise ProtocolError(503, f"{exc}; simplify it (LIMIT, narrower patterns) or try again later",
                                 {"Retry-After": retry}) from None
+        except QueryTooLarge as exc:  # it ran alone: asking again would end the same way
+            raise ProtocolError(503, f"{exc}; simplify it (LIMIT, narrower patterns, no DISTINCT or ORDER BY "
+                                     "over a large result)") from None
         except RunnerError as exc:  # busy, crashed (out of memory ...) or shutting down
             raise ProtocolError(503, str(exc), {"Retry-After": retry}) from None
 
@@ -450,7 +453,7 @@ def runner(app: Flask) -> QueryRunner:
             if current is None or current.pid != os.getpid():
                 settings: Settings = app.extensions["docket.settings"]
                 current = QueryRunner(settings.sparql_workers, settings.sparql_timeout,
-                                      settings.sparql_threads)
+                                      settings.sparql_threads, settings.sparql_worker_memory)
                 app.extensions[_RUNNER] = current
     return current
 
