@@ -20,7 +20,7 @@ load on a shared machine touches both alike) for:
     each query alone, one client, every text new.
 
 It also records each server's memory (RSS and PSS summed over its process tree, idle and peak under
-load) and cold start (process start to first answered request, median of a few starts).
+load, and 2 s after the load) and cold start (process start to first answered request, median of a few starts).
 Prints a markdown section and writes it into ``docs/benchmarks.md``, replacing only its own section.
 Run ``python -m bench serving --records 10000`` (``--keep DIR`` keeps the store; ``--store DIR/.../store``
 measures a kept store again without rebuilding). Nothing here is a test: no figure is asserted.
@@ -50,7 +50,7 @@ from pathlib import Path
 
 from bench.ingest import REPO, PeakSampler, machine
 from bench.page import DOC, write_section
-from bench.procs import process_count, tree_pss_kb, tree_rss_kb
+from bench.procs import largest_rss_kb, process_count, tree_pss_kb, tree_rss_kb
 
 HEADING = "## Serving benchmark: "
 TURTLE = "text/turtle"
@@ -495,12 +495,15 @@ def measure(count: int, clients: list[int], duration: float, cap: int, workers: 
                         requests = interleave({label: queries}, endpoint, True)  # every query runs
                         part = run_load(servers[name].port, requests, 1, duration / 2 / rounds, cap // rounds)
                         figures.per_query[(label, name)] = figures.per_query.get((label, name), Load(1)) + part
+        time.sleep(2.0)  # what each server keeps once the load is over
         for name, server in servers.items():
             # Docket's SPARQL query workers start on a worker's first query: count them now.
             figures.processes[name] = max(figures.processes[name], process_count(server.pid))
             figures.memory[name]["peak RSS"] = peaks[name].peak_mb
             figures.memory[name]["largest process, peak RSS"] = peaks[name].largest_kb / 1024
             figures.memory[name]["peak PSS"] = pss_peak[name]
+            figures.memory[name]["RSS after the load"] = tree_rss_kb(server.pid) / 1024
+            figures.memory[name]["largest process, RSS after the load"] = largest_rss_kb(server.pid) / 1024
     finally:
         for server in servers.values():
             server.stop()
@@ -626,14 +629,16 @@ def section(count: int, figures: Figures, info: dict[str, str], clients: list[in
         "",
         "Memory is summed over each server's process tree from /proc: RSS (`VmRSS`, counts pages shared by "
         "forked workers and the memory-mapped store once per process) and PSS (`smaps_rollup`, shares them "
-        "out); the last row is the largest single process (a gunicorn worker, a query worker). Cold start: "
+        "out); the rows \"largest process\" are the largest single process (a gunicorn worker, a query worker); "
+        "\"after the load\" is 2 s after the last request. Cold start: "
         "from process start to the first 200 answer, median of the starts; the store files are in the page "
         "cache.",
         "",
         "| measure | Docket | Oxigraph | ratio |",
         "|---|---:|---:|---:|",
     ]
-    for key in ("idle RSS", "peak RSS", "idle PSS", "peak PSS", "largest process, peak RSS"):
+    for key in ("idle RSS", "peak RSS", "idle PSS", "peak PSS", "largest process, peak RSS", "RSS after the load",
+                "largest process, RSS after the load"):
         a, b = m.get("Docket", {}).get(key, 0.0), m.get("Oxigraph", {}).get(key, 0.0)
         lines.append(f"| {key} (MB) | {a:,.0f} | {b:,.0f} | {_ratio(a, b)} |")
     for key in ("first dereference", "first /sparql answer"):
