@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from docket.sparql.runner import Job, QueryRunner, QueryTimeout, QueryTooLarge, RunnerBusy, WorkerCrashed
-from docket.sparql.worker import own_memory
+from docket.heap import own_memory
 from sparql_helpers import app_for, publish, settings_for, shutdown
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?o ?p }"
