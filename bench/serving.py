@@ -400,9 +400,17 @@ def cold_starts(make, probes: list[tuple[str, str, str]], repeats: int) -> dict[
     return {label: statistics.median(v) for label, v in times.items()}
 
 
+WORKLOADS = ("dereference", "html", "oai", "sparql", "sparql-fresh", "per-query")
+
+
 def measure(count: int, clients: list[int], duration: float, cap: int, workers: int, repeats: int,
-            work: Path, reuse: Path | None = None, rounds: int = 5) -> tuple[Figures, dict[str, str]]:
-    """Build (or reuse) the store, start both servers, load them; return the figures and the machine."""
+            work: Path, reuse: Path | None = None, rounds: int = 5,
+            only: frozenset[str] = frozenset(WORKLOADS)) -> tuple[Figures, dict[str, str]]:
+    """Build (or reuse) the store, start both servers, load them; return the figures and the machine.
+
+    ``only`` names the workloads to run (all of ``WORKLOADS`` by default): a longer look at one of them
+    need not wait for the others.
+    """
     figures = Figures()
     if reuse is not None:
         # A store kept by an earlier run (--keep): its base URI fixes the port Docket must bind.
@@ -470,6 +478,7 @@ def measure(count: int, clients: list[int], duration: float, cap: int, workers: 
             "sparql": {"Docket": interleave(mix, "/sparql"), "Oxigraph": interleave(mix, "/query")},
             "sparql-fresh": {"Docket": interleave(mix, "/sparql", True), "Oxigraph": interleave(mix, "/query", True)},
         }
+        workloads = {name: per_server for name, per_server in workloads.items() if name in only}
         # Docket and Oxigraph take turns, each cell split into short rounds, so a change in the shared
         # machine's background load touches both columns of a row alike.
         peaks = {name: PeakSampler(server.pid, 0.25) for name, server in servers.items()}
@@ -489,7 +498,7 @@ def measure(count: int, clients: list[int], duration: float, cap: int, workers: 
                         load = figures.loads[(workload, name, c)]
                         _say(f"{workload} {name} {c} clients: {load.rate:,.0f} req/s, p50 {load.pct(50):.1f} ms, "
                              f"{load.errors} errors")
-            for label, queries in mix.items():
+            for label, queries in mix.items() if "per-query" in only else ():
                 for _ in range(rounds):
                     for name, endpoint in (("Docket", "/sparql"), ("Oxigraph", "/query")):
                         requests = interleave({label: queries}, endpoint, True)  # every query runs
@@ -586,6 +595,8 @@ def section(count: int, figures: Figures, info: dict[str, str], clients: list[in
     ]
     for c in clients:
         d, o = L.get(("dereference", "Docket", c)), L.get(("dereference", "Oxigraph", c))
+        if d is None or o is None:
+            continue
         lines.append(f"| {c} | {d.rate:,.0f} | {o.rate:,.0f} | {_ratio(d.rate, o.rate)} | {_ms(d)} | {_ms(o)} "
                      f"| {_errors(d, o)} |")
     lines += _docket_only(L, clients, "html", "### (b) A record's HTML page (Docket only)")
@@ -610,6 +621,8 @@ def section(count: int, figures: Figures, info: dict[str, str], clients: list[in
     for workload, texts in (("sparql", "repeated"), ("sparql-fresh", "all new")):
         for c in clients:
             d, o = L.get((workload, "Docket", c)), L.get((workload, "Oxigraph", c))
+            if d is None or o is None:
+                continue
             lines.append(f"| {c} | {texts} | {d.rate:,.0f} | {o.rate:,.0f} | {_ratio(d.rate, o.rate)} | {_ms(d)} "
                          f"| {_ms(o)} | {_errors(d, o)} |")
     lines += [
@@ -621,6 +634,8 @@ def section(count: int, figures: Figures, info: dict[str, str], clients: list[in
     ]
     for label in dict.fromkeys(k[0] for k in figures.per_query):
         d, o = figures.per_query.get((label, "Docket")), figures.per_query.get((label, "Oxigraph"))
+        if d is None or o is None:
+            continue
         lines.append(f"| {label} | {d.rate:,.0f} | {o.rate:,.0f} | {_ratio(d.rate, o.rate)} | {_ms(d)} | {_ms(o)} |")
     m, cold = figures.memory, figures.cold
     lines += [
@@ -679,7 +694,16 @@ def main(argv: list[str] | None = None) -> None:
                         "instead of building one; --records is then the store's count")
     parser.add_argument("--doc", type=Path, default=DOC, help="the benchmark page to update")
     parser.add_argument("--no-write", action="store_true", help="print only; do not update the benchmark page")
+    parser.add_argument("--only", help="run only these workloads, comma-separated (of: " + ", ".join(WORKLOADS)
+                        + "); prints only, the page keeps its full run")
     args = parser.parse_args(argv)
+    only = frozenset(WORKLOADS)
+    if args.only:
+        only = frozenset(w.strip() for w in args.only.split(",") if w.strip())
+        if not only or only - set(WORKLOADS):
+            parser.error(f"--only: unknown workload {', '.join(sorted(only - set(WORKLOADS))) or '(none)'}; "
+                         f"choose from {', '.join(WORKLOADS)}")
+        args.no_write = True
     if threading.current_thread() is threading.main_thread():
         # A plain `kill` should still stop the servers (the `finally` clauses), not orphan them.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
@@ -691,7 +715,7 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="docket-serving-", dir=args.keep))
     try:
         figures, info = measure(args.records, clients, args.duration, args.max_requests, args.workers,
-                                args.cold_starts, work, args.store, max(1, args.rounds))
+                                args.cold_starts, work, args.store, max(1, args.rounds), only)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

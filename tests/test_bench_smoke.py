@@ -95,6 +95,30 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_tables(tmp_path, capsy
 
 
 @pytest.mark.slow
+def test_only_runs_the_named_workloads_and_leaves_the_page_alone(tmp_path, capsys):
+    if oxigraph_binary() is None:
+        pytest.skip("the `oxigraph` server program is not installed (pip install oxigraph)")
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n" + OTHER, encoding="utf-8")
+    serving.main(["--records", "30", "--clients", "1", "--duration", "0.3", "--max-requests", "10", "--rounds", "1",
+                  "--cold-starts", "1", "--doc", str(doc), "--only", "sparql-fresh"])
+    printed = capsys.readouterr().out
+    assert doc.read_text(encoding="utf-8") == "# Benchmarks\n\n" + OTHER  # a partial run never replaces a full one
+    number = r"[\d,]+(?:\.\d+)?"
+    assert re.search(rf"^\| 1 \| all new \| {number} \| {number} \| {number}× \|", printed, re.M)
+    assert not re.search(r"^\| 1 \| repeated \|", printed, re.M)
+    assert not re.search(r"^\| 1 \| [\d,]+ \| [\d,]+ \| [\d.]+× \| [\d. /]+ \| [\d. /]+ \| 0 / 0 \|$", printed, re.M)
+    assert not re.search(r"^\| count per year \|", printed, re.M)
+
+
+def test_only_refuses_a_workload_it_does_not_know(capsys):
+    with pytest.raises(SystemExit) as exc:
+        serving.main(["--only", "sparql,dereferencing"])
+    assert exc.value.code == 2
+    assert "unknown workload dereferencing" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_the_interface_tour_visits_every_interface_and_writes_its_table(tmp_path, capsys):
     from bench import tour
 
