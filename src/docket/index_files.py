@@ -14,16 +14,17 @@ CACHE_KIB = 512 * 1024
 
 
 @contextmanager
-def new_index(path: Path) -> Iterator[sqlite3.Connection]:
+def new_index(path: Path, shared: bool = False) -> Iterator[sqlite3.Connection]:
     """Open a new SQLite file for ``path``; on success it is synced and renamed into place.
 
     Written once, as ``path.tmp`` without journal or syncs: a crash (or an exception in the block)
-    leaves only the .tmp, which the next build replaces.
+    leaves only the .tmp, which the next build replaces. ``shared``: the connection may be used from
+    another thread than this one (one at a time; the caller sees to that).
     """
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
-    db = sqlite3.connect(tmp)
+    db = sqlite3.connect(tmp, check_same_thread=not shared)
     try:
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")

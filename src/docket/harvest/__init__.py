@@ -10,6 +10,7 @@ Files in the build folder::
 
     oai-index.sqlite           every record's datestamp, deletion and sets (``harvest.index``)
     dumps/docket.{nt,ttl,nq}.gz, dumps/index.json
+    record-graphs.sqlite       every record's graph and findings, written with the N-Quads dump (``docket.record_graphs``)
     sitemaps/sitemap.xml, sitemaps/sitemap-1.xml, ...
     void.ttl
 """

@@ -37,6 +37,7 @@ from docket import formats
 from docket.index_files import write_durably
 from docket.line_pages import BLOCK_BYTES, BlockWriter, LinePages
 from docket.mapping.vocab import PREFIXES
+from docket.record_graphs import FILE as GRAPHS_FILE, GraphWriter
 from docket.store import Manifest, OxigraphStore
 from docket.store.layout import fsync_dir
 from docket.uris import Minter
@@ -148,10 +149,15 @@ def write_dumps(store: OxigraphStore, folder: Path, manifest: Manifest, minter: 
 
     sort = shutil.which("sort")
     if sort is not None and _graph_names_end_lines(store):
-        def nquads(triples: BinaryIO) -> None:
-            counts["nquads"] = _write_nquads(store, paths["nquads"], moment, triples)
+        # Each record's graph also goes, as Oxigraph writes the N-Quads, into the build's record
+        # graphs file, from which the server reads records (``docket.record_graphs``). Only here,
+        # where every line ends in its graph's name; without the file the server reads the store.
+        with GraphWriter(Path(folder) / GRAPHS_FILE, str(minter.record_graph("")), manifest.build_id) as graphs:
+            def nquads(triples: BinaryIO) -> None:
+                counts["nquads"] = _write_nquads(store, paths["nquads"], moment, triples, graphs)
 
-        counts["ntriples"] = _sorted_union(paths["ntriples"], moment, sort, nquads)
+            counts["ntriples"] = _sorted_union(paths["ntriples"], moment, sort, nquads)
+            graphs.write_findings(store.raw, str(minter.graph("validation")), f"{minter.ontology}record")
     else:
         # N-Quads on a second thread while the union is written (pyoxigraph lets go of the GIL).
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -256,17 +262,19 @@ def union_pages(folder: Path) -> LinePages | None:
     return LinePages.open(target / f"{STEM}.{formats.lookup('ntriples').extension}.gz", target / PAGES)
 
 
-def _write_nquads(store: OxigraphStore, path: Path, moment: _dt.datetime, triples: BinaryIO | None = None) -> int:
+def _write_nquads(store: OxigraphStore, path: Path, moment: _dt.datetime, triples: BinaryIO | None = None,
+                  graphs: GraphWriter | None = None) -> int:
     """Write every quad of the store, each graph's in turn; return how many.
 
-    With ``triples``, also write each line there without its graph name (see ``_Triples``).
+    With ``triples``, also write each line there without its graph name (see ``_Triples``), and
+    the quads to ``graphs`` if given.
     """
     with _Gzip(path, moment) as nq:
         if triples is None:
             lines = _Lines(nq)
             store.raw.dump(lines, format=ox.RdfFormat.N_QUADS)
             return lines.lines
-        cut = _Triples(nq, triples)
+        cut = _Triples(nq, triples, graphs)
         try:
             store.raw.dump(cut, format=ox.RdfFormat.N_QUADS)
             cut.send_rest()
@@ -289,8 +297,8 @@ class _Triples:
     Oxigraph goes on. Only for stores whose every quad is in a graph named by an IRI.
     """
 
-    def __init__(self, out: Any, triples: BinaryIO):
-        self.out, self.triples, self.lines = out, triples, 0
+    def __init__(self, out: Any, triples: BinaryIO, graphs: GraphWriter | None = None):
+        self.out, self.triples, self.graphs, self.lines = out, triples, graphs, 0
         self._pieces: list[bytes] = []
         self._size = 0
         self._pool = ThreadPoolExecutor(max_workers=1)
@@ -299,6 +307,8 @@ class _Triples:
     def write(self, data: bytes) -> int:
         self._pieces.append(bytes(data))
         self._size += len(data)
+        if self.graphs is not None:
+            self.graphs.write(self._pieces[-1])
         if self._size >= BLOCK_BYTES and b"\n" in data:
             self._send(final=False)
         return len(data)

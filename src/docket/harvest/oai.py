@@ -45,6 +45,7 @@ from docket.harvest.oai_dc import (OAI_DC_NS, OAI_DC_SCHEMA, RDF_NS, RDF_SCHEMA,
                                    linked_entities, oai_dc, rdf_xml)
 from docket.mapping import DATASET_TITLE
 from docket.mapping.vocab import PREFIXES
+from docket.record_graphs import RecordGraphs
 from docket.uris import Minter
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
@@ -124,9 +125,11 @@ def iso_utc(moment: _dt.datetime) -> str:
 class Repository:
     """What the protocol serves from one build: its harvest index, its store and the settings."""
 
-    def __init__(self, index: IndexReader, store: Any, settings: Settings, minter: Minter | None = None):
+    def __init__(self, index: IndexReader, store: Any, settings: Settings, minter: Minter | None = None,
+                 graphs: RecordGraphs | None = None):
         self.index = index
         self.store = store
+        self.graphs = graphs  # the build's record graphs file, if it has one: records are read from it
         self.settings = settings
         self.minter = minter or Minter.from_settings(settings)
         self.base_url = self.minter.service("oai")
@@ -148,6 +151,12 @@ class Repository:
         """Return each live item's metadata in ``prefix``, reading all their labels in one query."""
         live = {str(self.minter.record_graph(item.id)): item.id for item in items if not item.deleted}
         graphs: dict[str, list[ox.Triple]] = {rid: [] for rid in live.values()}
+        if self.graphs is not None:
+            for graph, rid in list(live.items()):
+                found = self.graphs.triples(graph)
+                if found is not None:
+                    graphs[rid] = found
+                    del live[graph]
         if live:
             # One query per page, through the TripleStore interface (the embedded store or a remote one).
             values = " ".join(f"<{g}>" for g in live)

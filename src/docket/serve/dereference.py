@@ -173,14 +173,14 @@ def page_number() -> int:
 
 def record_response(pub: Published, m: Minter, record_id: str, uri: str, choice: Choice,
                     extension: Representation | None) -> Response:
-    desc = describe.describe_record(pub.store, m, record_id)
+    desc = describe.describe_record(pub.store, m, record_id, pub.record_graphs, pub.records.modified(record_id))
     if not desc:
         return not_found(uri)
     license = first_iri(desc, uri, (LICENSE, EDM_RIGHTS)) or dataset_license(pub)
     if choice.representation.is_html:
         from docket.serve import pages
 
-        status = describe.validation_status(pub.store, m, record_id)
+        status = describe.validation_status(pub.store, m, record_id, pub.record_graphs)
         body = pages.render_record(desc, m, record_id, status).encode("utf-8")
     else:
         body = serialize(desc.triples, choice.representation, m, uri)

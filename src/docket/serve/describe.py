@@ -17,6 +17,7 @@ from typing import Iterable
 import pyoxigraph as ox
 
 from docket.memo import Memo
+from docket.record_graphs import RecordGraphs
 from docket.serve.paging import Paged
 from docket.store.base import TripleStore, is_true
 from docket.store.oxigraph import OxigraphStore
@@ -41,6 +42,7 @@ PREFIX sh: <http://www.w3.org/ns/shacl#>
 _LABEL = ox.NamedNode(RDFS_LABEL)
 _TYPE = ox.NamedNode(RDF_TYPE)
 _MODIFIED = ox.NamedNode(DCT + "modified")
+_DATE_TIME = ox.NamedNode(XSD + "dateTime")
 _LINKED_MEMO = 50_000  # linked IRIs whose labels and types a serving process remembers per build
 
 
@@ -156,30 +158,36 @@ class Description:
         return self.value(self.resource, DCT + "modified")
 
 
-def describe_record(store: TripleStore, minter: Minter, record_id: str) -> Description:
+def describe_record(store: TripleStore, minter: Minter, record_id: str,
+                    graphs: RecordGraphs | None = None, modified: str | None = None) -> Description:
     """Describe a published record (empty when the store does not hold it).
 
     On the embedded store the triples ``record_query`` would construct are read by pattern instead
-    (see ``record_triples``): the same set, without parsing and planning a query per request.
+    (see ``record_triples``): the same set, without parsing and planning a query per request; the
+    record's own graph from the build's record graphs file when there is one (``graphs``).
     """
     if isinstance(store, OxigraphStore):
-        triples: Iterable[ox.Triple] = record_triples(store, minter, record_id)
+        triples: Iterable[ox.Triple] = record_triples(store, minter, record_id, graphs, modified)
     else:
         triples = store.query(record_query(minter, record_id), union_default_graph=True)
     return Description(str(minter.record(record_id)), list(triples))
 
 
-def record_triples(store: OxigraphStore, minter: Minter, record_id: str) -> list[ox.Triple]:
+def record_triples(store: OxigraphStore, minter: Minter, record_id: str,
+                   graphs: RecordGraphs | None = None, modified: str | None = None) -> list[ox.Triple]:
     """Return what ``record_query`` constructs, read by pattern from the embedded store.
 
-    The record's graph; for each IRI it links (not its own parts) the labels and types the
-    authorities, the unreconciled names' graph and the ontology give it (its own graph's are among its triples already), remembered
-    per store since a build never changes; its modification time from the build graph.
+    The record's graph (from ``graphs``, the build's record graphs file, when it holds it); for
+    each IRI it links (not its own parts) the labels and types the authorities, the unreconciled
+    names' graph and the ontology give it (its own graph's are among its triples already),
+    remembered per store since a build never changes; its modification time from the build graph,
+    or ``modified`` (the build's record index holds the same value the build graph was written from).
     """
     raw = store.raw
     record = str(minter.record(record_id))
     graph = ox.NamedNode(str(minter.record_graph(record_id)))
-    triples = [quad.triple for quad in raw.quads_for_pattern(None, None, None, graph)]
+    own = graphs.triples(graph.value) if graphs is not None else None
+    triples = own if own is not None else [quad.triple for quad in raw.quads_for_pattern(None, None, None, graph)]
     if not triples:
         return []
     parts = record + "#"
@@ -189,6 +197,10 @@ def record_triples(store: OxigraphStore, minter: Minter, record_id: str) -> list
     for term in linked:
         triples.extend(memo.get_or(term.value, lambda: tuple(
             quad.triple for g in context for p in (_LABEL, _TYPE) for quad in raw.quads_for_pattern(term, p, None, g))))
+    if own is not None and modified is not None:
+        # Read from the store, a build graph of a million of these would fill its caches too.
+        triples.append(ox.Triple(ox.NamedNode(record), _MODIFIED, ox.Literal(modified, datatype=_DATE_TIME)))
+        return triples
     build = ox.NamedNode(str(minter.graph("build")))
     triples.extend(quad.triple for quad in raw.quads_for_pattern(ox.NamedNode(record), _MODIFIED, None, build))
     return triples
@@ -367,8 +379,12 @@ class ValidationStatus:
         return sum(1 for s, _ in self.findings if s == severity)
 
 
-def validation_status(store: TripleStore, minter: Minter, record_id: str) -> ValidationStatus:
-    """Return the findings the validation report graph holds for ``record_id``."""
+def validation_status(store: TripleStore, minter: Minter, record_id: str,
+                      graphs: RecordGraphs | None = None) -> ValidationStatus:
+    """Return the findings the validation report graph holds for ``record_id`` (from ``graphs`` if given)."""
+    if graphs is not None:
+        return ValidationStatus(graphs.report, [(severity.rsplit("#", 1)[-1], message)
+                                                for severity, message in graphs.findings(record_id)])
     graph = str(minter.graph("validation"))
     if not store.contains_graph(graph):
         return ValidationStatus(False)

@@ -79,7 +79,7 @@ def oai() -> Response:
     pub = _published()
     repo = _cached(pub, "oai", lambda: Repository(
         load_index(pub.folder, pub.store, pub.records.build_id, lambda: pub.manifest, _minter()), pub.store,
-        _settings(), _minter()))
+        _settings(), _minter(), pub.record_graphs))
     if request.method == "POST":
         params = list(request.form.items(multi=True))
     else:

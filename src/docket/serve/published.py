@@ -79,6 +79,13 @@ class Published:
     def created(self) -> _dt.datetime | None:
         return parse_time(self.records.created)
 
+    @cached_property
+    def record_graphs(self):
+        """Return the build's record graphs (``docket.record_graphs``), or None in builds made before the file."""
+        from docket.record_graphs import open_record_graphs
+
+        return open_record_graphs(self.folder, self.records.build_id)
+
     @property
     def search_path(self) -> Path:
         return self.folder / SEARCH_INDEX
