@@ -184,12 +184,19 @@ def test_a_file_of_another_build_or_none_at_all_leaves_the_store_to_answer(tmp_p
     assert open_record_graphs(tmp_path, manifest.build_id) is None
 
 
-def test_the_file_is_compressed(build):
+def test_the_file_is_compressed_against_a_dictionary_from_the_first_records(build, tmp_path):
     folder, manifest, graphs, store, minter = build
     db = sqlite3.connect(folder / FILE)
+    (zdict,) = db.execute("SELECT value FROM meta WHERE key = 'zdict'").fetchone()
+    assert isinstance(zdict, bytes) and zdict
     for iri, blob in db.execute("SELECT iri, ntriples FROM graph"):
-        text = zlib.decompress(blob)
-        assert len(blob) < len(text) / 3 and text.endswith(b" .\n") and b"/graph/record/" not in text.split(b"\n")[0][-60:]
+        text = zlib.decompressobj(zdict=zdict).decompress(blob)
+        assert len(blob) < len(text) / 3 and text.endswith(b" .\n") and iri.encode() not in text
+    # More records than make the dictionary: each is read back whole, with or after the sample.
+    many = b"".join(quads(f"{PREFIX}r{i}", 3) for i in range(450))
+    assert written(tmp_path, [many[i:i + 4096] for i in range(0, len(many), 4096)]) == {
+        f"{PREFIX}r{i}": [q.triple for q in ox.parse(quads(f"{PREFIX}r{i}", 3), format=ox.RdfFormat.N_QUADS)]
+        for i in range(450)}
 
 
 def test_without_sort_the_dumps_are_written_and_records_are_read_from_the_store(build, tmp_path, monkeypatch):

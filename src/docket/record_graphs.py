@@ -31,7 +31,12 @@ SH = "http://www.w3.org/ns/shacl#"
 
 FILE = "record-graphs.sqlite"
 FORMAT = 1
-LEVEL = 6  # zlib: 272 MB of N-Triples to 36 MB at 20,000 records
+LEVEL = 6
+# Records share most of their text (the vocabulary's IRIs, the base, the shapes of their statements):
+# compressed against the text of the first records written (zlib's preset dictionary), 5,000 record
+# graphs at 20,000 records took 7 % of their N-Triples, alone each 13 %, in less time.
+_SAMPLE = 200  # records whose text makes the dictionary
+_ZDICT = 32 * 1024  # the most zlib uses
 _BATCH = 2_000  # rows per INSERT
 _BUFFER = 1 << 20  # bytes of lines gathered before they are cut into graphs
 
@@ -39,7 +44,6 @@ _BUFFER = 1 << 20  # bytes of lines gathered before they are cut into graphs
 # N-Quads escapes line breaks inside literals, so a line's last " <...> .\n" is its graph name (the
 # writer is given only quads that all have one: ``docket.harvest.dumps``).
 _RUN = re.compile(rb"^[^\n]* (<[^<>\s]*>) \.\n(?:[^\n]* \1 \.\n)*", re.MULTILINE)
-_GRAPH_NAME = re.compile(rb" <[^<>\s]*> \.\n")
 
 
 class GraphWriter:
@@ -57,6 +61,9 @@ class GraphWriter:
         self._size = 0
         self._rest = b""  # a record graph's lines that may go on in the next piece
         self._rows: list[tuple[str, bytes]] = []
+        self._sample: list[tuple[str, bytes]] | None = []  # until the dictionary is made
+        self._zdict = b""
+        self._packer = zlib.compressobj(LEVEL)
         self._stack = ExitStack()
         self._db: sqlite3.Connection | None = None
 
@@ -144,13 +151,34 @@ class GraphWriter:
             self._add(graph, run.group(0))
 
     def _add(self, graph: bytes, lines: bytes) -> None:
-        # A graph whose statements came apart would be inserted twice: the primary key refuses it.
-        self._rows.append((graph[1:-1].decode("utf-8"), zlib.compress(_GRAPH_NAME.sub(b" .\n", lines), LEVEL)))
+        # Every line of the run ends so, and no literal holds a line break: replacing is exact.
+        text = lines.replace(b" " + graph + b" .\n", b" .\n")
+        iri = graph[1:-1].decode("utf-8")
         self.graphs += 1
+        if self._sample is not None:
+            self._sample.append((iri, text))
+            if len(self._sample) >= _SAMPLE:
+                self._make_dictionary()
+            return
+        self._rows.append((iri, self._compress(text)))
         if len(self._rows) >= _BATCH:
             self._insert()
 
+    def _compress(self, text: bytes) -> bytes:
+        packer = self._packer.copy()  # primed once: taking in the dictionary costs more than a record
+        return packer.compress(text) + packer.flush()
+
+    def _make_dictionary(self) -> None:
+        assert self._db is not None and self._sample is not None
+        sample, self._sample = self._sample, None
+        self._zdict = b"".join(text for _, text in sample)[-_ZDICT:]
+        self._packer = zlib.compressobj(LEVEL, zdict=self._zdict)
+        self._db.execute("INSERT INTO meta VALUES ('zdict', ?)", (self._zdict,))
+        self._rows.extend((iri, self._compress(text)) for iri, text in sample)
+
     def _insert(self) -> None:
+        if self._sample is not None:
+            self._make_dictionary()  # fewer records than the sample: the end of the dump
         if self._rows:
             assert self._db is not None
             self._db.executemany("INSERT INTO graph VALUES (?, ?)", self._rows)
@@ -168,6 +196,7 @@ class RecordGraphs:
             raise ValueError(f"{self.path} is a record graphs file of format {meta.get('format')}, not {FORMAT}")
         self.build_id: str = meta["build_id"]
         self.report: bool = "report" in meta  # the build had a validation report
+        self._zdict: bytes = meta.get("zdict", b"")
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -181,7 +210,8 @@ class RecordGraphs:
         row = self._db().execute("SELECT ntriples FROM graph WHERE iri = ?", (graph,)).fetchone()
         if row is None:
             return None
-        return [quad.triple for quad in ox.parse(zlib.decompress(row[0]), format=ox.RdfFormat.N_TRIPLES)]
+        text = zlib.decompressobj(zdict=self._zdict).decompress(row[0])
+        return [quad.triple for quad in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
 
     def findings(self, record_id: str) -> list[tuple[str, str]]:
         """Return the report's (severity IRI, message) pairs for ``record_id``, sorted."""
