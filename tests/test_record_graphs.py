@@ -207,3 +207,17 @@ def test_without_sort_the_dumps_are_written_and_records_are_read_from_the_store(
     dumps.write_dumps(store, tmp_path, manifest, minter)
     assert (tmp_path / "dumps" / "docket.nq.gz").exists() and not (tmp_path / FILE).exists()
     assert open_record_graphs(tmp_path, manifest.build_id) is None
+
+
+def test_oai_labels_from_the_records_and_the_naming_graphs_are_those_of_the_union(build):
+    folder, manifest, graphs, store, minter = build
+    from docket.harvest.index import labels
+    from docket.harvest.oai_dc import linked_entities
+
+    settings = Settings.load(env={}, base_uri=minter.base)
+    repo = Repository(IndexReader(folder / "oai-index.sqlite"), store, settings, minter, graphs)
+    own = {rid: graphs.triples(str(minter.record_graph(rid))) for rid in ALL_IDS}
+    linked = sorted({u for rid, t in own.items() for u in linked_entities(str(minter.record(rid)), t)})
+    assert len(linked) > 5
+    found = repo._labels(linked, [t for triples in own.values() for t in triples])
+    assert found == labels(store, linked)

@@ -90,6 +90,10 @@ class Minter:
         """Return a dataset-wide named graph: authorities, unreconciled, ontology, validation, build."""
         return URIRef(f"{self.base}graph/{name}")
 
+    def context_graphs(self) -> tuple[str, ...]:
+        """Return the graphs that label and type what a record links: authorities, unreconciled names, ontology."""
+        return tuple(str(self.graph(name)) for name in ("authorities", "unreconciled", "ontology"))
+
     def description(self, resource: URIRef, extension: str | None = None) -> str:
         """Return the document URL describing ``resource`` ({base}doc/..., optionally with extension)."""
         text = str(resource)

@@ -73,8 +73,8 @@ WHERE {{
 
 
 def context_graphs(minter: Minter) -> tuple[str, ...]:
-    """Return the graphs that label and type what a record links: authorities, unreconciled names, ontology."""
-    return tuple(str(minter.graph(name)) for name in ("authorities", "unreconciled", "ontology"))
+    """Return the graphs that label and type what a record links (``Minter.context_graphs``)."""
+    return minter.context_graphs()
 
 
 def resource_query(uri: str, authorities: str, graphs: Iterable[str] | None = None,
