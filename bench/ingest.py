@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Iterator
 
 from bench.page import DOC, write_section
-from bench.procs import largest_rss_kb, tree_rss_kb
+from bench.procs import largest_rss_by_depth_kb, tree_rss_kb
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -59,13 +59,16 @@ class PeakSampler:
 
     def __init__(self, root: int, interval: float = 0.25):
         self.root, self.interval, self.peak_kb, self.largest_kb = root, interval, 0, 0
+        self.by_depth_kb: dict[int, int] = {}  # the largest process at each depth of the tree, at its peak
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak_kb = max(self.peak_kb, tree_rss_kb(self.root))
-            self.largest_kb = max(self.largest_kb, largest_rss_kb(self.root))
+            for depth, kb in largest_rss_by_depth_kb(self.root).items():
+                self.by_depth_kb[depth] = max(self.by_depth_kb.get(depth, 0), kb)
+            self.largest_kb = max(self.largest_kb, max(self.by_depth_kb.values(), default=0))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> "PeakSampler":

@@ -42,6 +42,19 @@ def tree_rss_kb(root: int) -> int:
     return sum(_field_kb(f"/proc/{pid}/status", "VmRSS:") for pid in family(root))
 
 
+def largest_rss_by_depth_kb(root: int) -> dict[int, int]:
+    """Return the resident memory of the largest process at each depth below ``root`` (0: ``root`` itself).
+
+    Under ``docket serve`` depth 1 holds the gunicorn workers, depth 2 their SPARQL query workers.
+    """
+    tree, todo, largest = process_tree(), [(root, 0)], {}
+    while todo:
+        pid, depth = todo.pop()
+        largest[depth] = max(largest.get(depth, 0), _field_kb(f"/proc/{pid}/status", "VmRSS:"))
+        todo.extend((child, depth + 1) for child in tree.get(pid, ()))
+    return largest
+
+
 def largest_rss_kb(root: int) -> int:
     """Return the resident memory (VmRSS) of the largest process among ``root`` and its descendants."""
     return max((_field_kb(f"/proc/{pid}/status", "VmRSS:") for pid in family(root)), default=0)

@@ -50,7 +50,7 @@ from pathlib import Path
 
 from bench.ingest import REPO, PeakSampler, machine
 from bench.page import DOC, write_section
-from bench.procs import largest_rss_kb, process_count, tree_pss_kb, tree_rss_kb
+from bench.procs import largest_rss_by_depth_kb, largest_rss_kb, process_count, tree_pss_kb, tree_rss_kb
 
 HEADING = "## Serving benchmark: "
 TURTLE = "text/turtle"
@@ -401,6 +401,7 @@ def cold_starts(make, probes: list[tuple[str, str, str]], repeats: int) -> dict[
 
 
 WORKLOADS = ("dereference", "html", "oai", "sparql", "sparql-fresh", "per-query")
+ROLES = {1: "request worker (gunicorn)", 2: "SPARQL query worker"}  # depth in Docket's process tree
 
 
 def measure(count: int, clients: list[int], duration: float, cap: int, workers: int, repeats: int,
@@ -513,6 +514,11 @@ def measure(count: int, clients: list[int], duration: float, cap: int, workers: 
             figures.memory[name]["peak PSS"] = pss_peak[name]
             figures.memory[name]["RSS after the load"] = tree_rss_kb(server.pid) / 1024
             figures.memory[name]["largest process, RSS after the load"] = largest_rss_kb(server.pid) / 1024
+            if name == "Docket":  # gunicorn's workers are the arbiter's children, query workers theirs
+                after = largest_rss_by_depth_kb(server.pid)
+                for depth, role in ROLES.items():
+                    figures.memory[name][f"largest {role}, peak RSS"] = peaks[name].by_depth_kb.get(depth, 0) / 1024
+                    figures.memory[name][f"largest {role}, RSS after the load"] = after.get(depth, 0) / 1024
     finally:
         for server in servers.values():
             server.stop()
@@ -656,6 +662,11 @@ def section(count: int, figures: Figures, info: dict[str, str], clients: list[in
                 "largest process, RSS after the load"):
         a, b = m.get("Docket", {}).get(key, 0.0), m.get("Oxigraph", {}).get(key, 0.0)
         lines.append(f"| {key} (MB) | {a:,.0f} | {b:,.0f} | {_ratio(a, b)} |")
+    for role in ROLES.values():
+        for when in ("peak RSS", "RSS after the load"):
+            key = f"largest {role}, {when}"
+            if key in m.get("Docket", {}):
+                lines.append(f"| {key} (MB) | {m['Docket'][key]:,.0f} | – | – |")
     for key in ("first dereference", "first /sparql answer"):
         a, b = cold.get("Docket", {}).get(key, 0.0), cold.get("Oxigraph", {}).get(key, 0.0)
         lines.append(f"| cold start to {key} (s) | {a:.2f} | {b:.3f} | {_ratio(a, b)} |")
@@ -668,7 +679,9 @@ def section(count: int, figures: Figures, info: dict[str, str], clients: list[in
                   f"(≥ 0.9×); cold start {cold.get('Docket', {}).get('first dereference', 0.0):.2f} s to the first "
                   f"dereference, {cold.get('Docket', {}).get('first /sparql answer', 0.0):.2f} s to the first SPARQL "
                   f"answer (< 1 s); the largest serving process peaked at "
-                  f"{m.get('Docket', {}).get('largest process, peak RSS', 0.0):,.0f} MB RSS, the whole tree at "
+                  f"{m.get('Docket', {}).get('largest process, peak RSS', 0.0):,.0f} MB RSS (request workers "
+                  f"{m.get('Docket', {}).get(f'largest {ROLES[1]}, peak RSS', 0.0):,.0f} MB, query workers "
+                  f"{m.get('Docket', {}).get(f'largest {ROLES[2]}, peak RSS', 0.0):,.0f} MB), the whole tree at "
                   f"{m.get('Docket', {}).get('peak RSS', 0.0):,.0f} MB, at {count:,} records (< 300 MB at 1,000,000)."]
     lines += ["", "The machine is shared: other work (test suites) may have run during the measurement, so "
               "compare the two columns of one run rather than figures across runs."]

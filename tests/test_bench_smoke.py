@@ -89,6 +89,9 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_tables(tmp_path, capsy
                   "text filter"):
         assert re.search(rf"^\| {query} \| {number} \| {number} \| {number}× \|", text, re.M), query
     assert re.search(rf"^\| peak RSS \(MB\) \| {number} \| {number} \|", text, re.M)
+    for role in ("request worker \\(gunicorn\\)", "SPARQL query worker"):  # Docket's processes by what they do
+        found = re.search(rf"^\| largest {role}, peak RSS \(MB\) \| ({number}) \| – \| – \|$", text, re.M)
+        assert found and float(found.group(1).replace(",", "")) > 20, role
     assert re.search(r"^\| cold start to first dereference \(s\) \| \d+\.\d+ \| \d+\.\d+ \|", text, re.M)
     assert "AMD" in text or "Intel" in text or "cores" in text
     assert "Differences in answers" not in text  # both servers answered every SELECT alike
