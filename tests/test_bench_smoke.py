@@ -62,12 +62,18 @@ def test_load_counts_requests_and_errors_against_a_real_server(tmp_path):
     assert load.rate > 0 and 0 < load.pct(50) <= load.pct(95) <= load.pct(99)
 
 
-@pytest.mark.slow
-def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_tables(tmp_path, capsys):
+@pytest.fixture
+def doc(tmp_path):
+    """A benchmark page with another section on it; the run needs the bare Oxigraph server."""
     if oxigraph_binary() is None:
         pytest.skip("the `oxigraph` server program is not installed (pip install oxigraph)")
-    doc = tmp_path / "benchmarks.md"
-    doc.write_text("# Benchmarks\n\n" + OTHER, encoding="utf-8")
+    page = tmp_path / "benchmarks.md"
+    page.write_text("# Benchmarks\n\n" + OTHER, encoding="utf-8")
+    return page
+
+
+@pytest.mark.slow
+def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_tables(doc, capsys):
     serving.main(["--records", "50", "--clients", "1", "--duration", "0.3", "--max-requests", "20", "--rounds", "2",
                   "--cold-starts", "1", "--doc", str(doc)])
     printed = capsys.readouterr().out
@@ -98,11 +104,7 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_tables(tmp_path, capsy
 
 
 @pytest.mark.slow
-def test_only_runs_the_named_workloads_and_leaves_the_page_alone(tmp_path, capsys):
-    if oxigraph_binary() is None:
-        pytest.skip("the `oxigraph` server program is not installed (pip install oxigraph)")
-    doc = tmp_path / "benchmarks.md"
-    doc.write_text("# Benchmarks\n\n" + OTHER, encoding="utf-8")
+def test_only_runs_the_named_workloads_and_leaves_the_page_alone(doc, capsys):
     serving.main(["--records", "30", "--clients", "1", "--duration", "0.3", "--max-requests", "10", "--rounds", "1",
                   "--cold-starts", "1", "--doc", str(doc), "--only", "sparql-fresh"])
     printed = capsys.readouterr().out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -35,6 +36,28 @@ def new_index(path: Path, shared: bool = False) -> Iterator[sqlite3.Connection]:
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+class IndexFile:
+    """Read one SQLite file of a build: one read-only connection per thread (SQLite's may not be shared)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
+                                                     check_same_thread=False)
+        return db
+
+    def _meta(self, kind: str, version: int) -> dict:
+        """Return the file's ``meta`` table; raise ``ValueError`` if it is not ``kind`` of format ``version``."""
+        meta = dict(self._db().execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("format") != str(version):
+            raise ValueError(f"{self.path} is {kind} of format {meta.get('format')}, not {version}")
+        return meta
 
 
 def write_durably(path: Path, data: bytes) -> None:

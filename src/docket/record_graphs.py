@@ -18,14 +18,13 @@ from __future__ import annotations
 import itertools
 import re
 import sqlite3
-import threading
 import zlib
 from contextlib import ExitStack
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from docket.index_files import new_index
+from docket.index_files import IndexFile, new_index
 
 SH = "http://www.w3.org/ns/shacl#"
 
@@ -185,25 +184,15 @@ class GraphWriter:
             self._rows = []
 
 
-class RecordGraphs:
-    """Read the record graphs of one build from its ``record-graphs.sqlite``; one connection per thread."""
+class RecordGraphs(IndexFile):
+    """Read the record graphs of one build from its ``record-graphs.sqlite``."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self._local = threading.local()
-        meta = dict(self._db().execute("SELECT key, value FROM meta").fetchall())
-        if meta.get("format") != str(FORMAT):
-            raise ValueError(f"{self.path} is a record graphs file of format {meta.get('format')}, not {FORMAT}")
+        super().__init__(path)
+        meta = self._meta("a record graphs file", FORMAT)
         self.build_id: str = meta["build_id"]
         self.report: bool = "report" in meta  # the build had a validation report
         self._zdict: bytes = meta.get("zdict", b"")
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
-                                                     check_same_thread=False)
-        return db
 
     def triples(self, graph: str) -> list[ox.Triple] | None:
         """Return the statements of ``graph``, or None when the file does not hold it."""

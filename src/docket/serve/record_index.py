@@ -11,11 +11,9 @@ the index falls back on its manifest (``docket.serve.published``).
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from pathlib import Path
 
-from docket.index_files import new_index
+from docket.index_files import IndexFile, new_index
 from docket.store.manifest import Manifest, Tombstone
 
 FORMAT = 1
@@ -40,31 +38,18 @@ def write_record_index(folder: Path, manifest: Manifest, name: str) -> Path:
     return path
 
 
-class RecordIndex:
-    """Look records and tombstones of one build up by ID, from its ``records.sqlite``.
-
-    One read-only connection per thread: SQLite connections must not be shared between threads.
-    """
+class RecordIndex(IndexFile):
+    """Look records and tombstones of one build up by ID, from its ``records.sqlite``."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self._local = threading.local()
-        meta = dict(self._db().execute("SELECT key, value FROM meta").fetchall())
-        if meta.get("format") != str(FORMAT):
-            raise ValueError(f"{self.path} is a record index of format {meta.get('format')}, not {FORMAT}")
+        super().__init__(path)
+        meta = self._meta("a record index", FORMAT)
         self.build_id: str = meta["build_id"]
         self.created: str = meta["created"]
         # The dataset-wide graphs with their sizes, and the build's counts (None in an index written
         # before they were added: the manifest has them).
         self.graphs: dict[str, int] | None = json.loads(meta["graphs"]) if "graphs" in meta else None
         self.counts: dict[str, int] | None = json.loads(meta["counts"]) if "counts" in meta else None
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
-                                                     check_same_thread=False)
-        return db
 
     def modified(self, record_id: str) -> str | None:
         """Return when the record's published triples last changed, or None if the build does not publish it."""
