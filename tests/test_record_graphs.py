@@ -221,3 +221,21 @@ def test_oai_labels_from_the_records_and_the_naming_graphs_are_those_of_the_unio
     assert len(linked) > 5
     found = repo._labels(linked, [t for triples in own.values() for t in triples])
     assert found == labels(store, linked)
+
+
+def test_a_damaged_file_leaves_the_store_to_answer(build, tmp_path, caplog):
+    folder, manifest, graphs, store, minter = build
+    copy = tmp_path / FILE
+    copy.write_bytes((folder / FILE).read_bytes())
+    damaged = RecordGraphs(copy)
+    db = sqlite3.connect(copy)
+    db.execute("UPDATE graph SET ntriples = x'00112233'")
+    db.execute("UPDATE finding SET messages = 'not numbers'")
+    db.commit()
+    db.close()
+    for rid, entry in manifest.records.items():
+        assert damaged.triples(str(minter.record_graph(rid))) is None
+        described = describe.describe_record(store, minter, rid, damaged, entry.modified)
+        assert set(described.triples) == set(describe.describe_record(store, minter, rid).triples)
+        assert describe.validation_status(store, minter, rid, damaged) == describe.validation_status(store, minter, rid)
+    assert "could not be read" in caplog.text

@@ -16,6 +16,7 @@ build made before the file has none (``Published.record_graphs`` is then None an
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import sqlite3
 import zlib
@@ -27,6 +28,7 @@ import pyoxigraph as ox
 from docket.index_files import IndexFile, new_index
 
 SH = "http://www.w3.org/ns/shacl#"
+_log = logging.getLogger(__name__)
 
 FILE = "record-graphs.sqlite"
 FORMAT = 1
@@ -195,17 +197,28 @@ class RecordGraphs(IndexFile):
         self._zdict: bytes = meta.get("zdict", b"")
 
     def triples(self, graph: str) -> list[ox.Triple] | None:
-        """Return the statements of ``graph``, or None when the file does not hold it."""
-        row = self._db().execute("SELECT ntriples FROM graph WHERE iri = ?", (graph,)).fetchone()
-        if row is None:
-            return None
-        text = zlib.decompressobj(zdict=self._zdict).decompress(row[0])
-        return [quad.triple for quad in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
+        """Return the statements of ``graph``, or None when the file does not hold it (or cannot be read)."""
+        try:
+            row = self._db().execute("SELECT ntriples FROM graph WHERE iri = ?", (graph,)).fetchone()
+            if row is None:
+                return None
+            text = zlib.decompressobj(zdict=self._zdict).decompress(row[0])
+            return [quad.triple for quad in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
+        except (sqlite3.Error, zlib.error, SyntaxError) as exc:
+            _damaged(self.path, exc)
+            return None  # the store holds the same: the caller reads it there
 
-    def findings(self, record_id: str) -> list[tuple[str, str]]:
-        """Return the report's (severity IRI, message) pairs for ``record_id``, sorted."""
+    def findings(self, record_id: str) -> list[tuple[str, str]] | None:
+        """Return the report's (severity IRI, message) pairs for ``record_id``, sorted; None if unreadable."""
         if not self.report:
             return []
+        try:
+            return self._findings(record_id)
+        except (sqlite3.Error, ValueError, KeyError) as exc:
+            _damaged(self.path, exc)
+            return None
+
+    def _findings(self, record_id: str) -> list[tuple[str, str]]:
         db = self._db()
         row = db.execute("SELECT messages FROM finding WHERE record = ?", (record_id,)).fetchone()
         if row is None:
@@ -216,6 +229,10 @@ class RecordGraphs(IndexFile):
         said = {number: (severity, text) for number, severity, text in db.execute(
             f"SELECT id, severity, text FROM message WHERE id IN ({marks})", distinct)}
         return sorted(said[n] for n in numbers)
+
+
+def _damaged(path: Path, exc: Exception) -> None:
+    _log.warning("%s could not be read (%s); reading the store instead", path, exc)
 
 
 def open_record_graphs(folder: Path, build_id: str) -> RecordGraphs | None:

@@ -382,9 +382,9 @@ class ValidationStatus:
 def validation_status(store: TripleStore, minter: Minter, record_id: str,
                       graphs: RecordGraphs | None = None) -> ValidationStatus:
     """Return the findings the validation report graph holds for ``record_id`` (from ``graphs`` if given)."""
-    if graphs is not None:
-        return ValidationStatus(graphs.report, [(severity.rsplit("#", 1)[-1], message)
-                                                for severity, message in graphs.findings(record_id)])
+    found = graphs.findings(record_id) if graphs is not None else None
+    if graphs is not None and found is not None:
+        return ValidationStatus(graphs.report, [(severity.rsplit("#", 1)[-1], message) for severity, message in found])
     graph = str(minter.graph("validation"))
     if not store.contains_graph(graph):
         return ValidationStatus(False)
