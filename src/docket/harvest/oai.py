@@ -150,7 +150,7 @@ class Repository:
     # --- metadata ---------------------------------------------------------------------------------
 
     def metadata(self, items: Sequence[Item], prefix: str) -> dict[str, etree._Element]:
-        """Return each live item's metadata in ``prefix``, reading all their labels in one query."""
+        """Return each live item's metadata in ``prefix``: graphs from the record graphs file (else one query), labels once per page."""
         live = {str(self.minter.record_graph(item.id)): item.id for item in items if not item.deleted}
         graphs: dict[str, list[ox.Triple]] = {rid: [] for rid in live.values()}
         if self.graphs is not None:
@@ -178,7 +178,6 @@ class Repository:
             found = labels(self.store, linked)
         return {rid: oai_dc(uris[rid], t, found, self.settings.publisher) for rid, t in graphs.items()}
 
-
     def _labels(self, uris: list[str], own: list[ox.Triple]) -> dict[str, str]:
         """Return ``labels``' answer from the records' own graphs and the graphs that label what records link.
 
@@ -200,8 +199,8 @@ class Repository:
             elsewhere = memo.get_or(uri, lambda: tuple(
                 q.object for g in context for p in _LABEL_TERMS for q in raw.quads_for_pattern(term, p, None, g)
                 if isinstance(q.object, ox.Literal)))
-            usable = [l.value for l in (*said.get(uri, ()), *elsewhere) if l.language in (None, "en")
-                      or (l.language or "").startswith("en-")]
+            usable = [lit.value for lit in (*said.get(uri, ()), *elsewhere)
+                      if (lit.language or "en").split("-")[0] == "en"]  # as LANGMATCHES(LANG(?l), 'en') or none
             if usable:
                 found[uri] = min(usable)
         return found
