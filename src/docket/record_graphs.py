@@ -24,10 +24,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib.namespace import SH
 
 from docket.index_files import IndexFile, new_index
 
-SH = "http://www.w3.org/ns/shacl#"
 _log = logging.getLogger(__name__)
 
 FILE = "record-graphs.sqlite"
@@ -100,9 +100,9 @@ class GraphWriter:
         numbers: dict[tuple[str, str], int] = {}
         of_node: dict[str, list[int]] = {}  # a result may, in SHACL, have several messages or severities
         graph = ox.NamedNode(report)
-        for quad in store.quads_for_pattern(None, ox.NamedNode(SH + "resultMessage"), None, graph):
+        for quad in store.quads_for_pattern(None, ox.NamedNode(str(SH.resultMessage)), None, graph):
             severities = [q.object.value for q in store.quads_for_pattern(
-                quad.subject, ox.NamedNode(SH + "resultSeverity"), None, graph)]
+                quad.subject, ox.NamedNode(str(SH.resultSeverity)), None, graph)]
             for severity in severities:
                 key = (severity, quad.object.value)
                 number = numbers.get(key)
@@ -136,7 +136,7 @@ class GraphWriter:
         self._stack.__exit__(kind, value, traceback)
 
     def write(self, data: bytes) -> int:
-        self._pending.append(bytes(data))
+        self._pending.append(data if isinstance(data, bytes) else bytes(data))
         self._size += len(data)
         if self._size >= _BUFFER:
             self._cut(final=False)

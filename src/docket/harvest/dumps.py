@@ -308,7 +308,7 @@ class _Triples:
         self._pieces.append(bytes(data))
         self._size += len(data)
         if self.graphs is not None:
-            self.graphs.write(self._pieces[-1])
+            self.graphs.write(self._pieces[-1])  # already a copy of Oxigraph's buffer
         if self._size >= BLOCK_BYTES and b"\n" in data:
             self._send(final=False)
         return len(data)

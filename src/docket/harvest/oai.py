@@ -37,6 +37,7 @@ from typing import Any, Iterable, Sequence
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
+from rdflib.namespace import RDFS, SKOS
 from lxml import etree
 
 from docket.config import Settings
@@ -206,7 +207,7 @@ class Repository:
         return found
 
 
-_LABELS = ("http://www.w3.org/2004/02/skos/core#prefLabel", "http://www.w3.org/2000/01/rdf-schema#label")
+_LABELS = (str(SKOS.prefLabel), str(RDFS.label))
 _LABEL_TERMS = tuple(ox.NamedNode(p) for p in _LABELS)
 _LABEL_MEMO = 50_000  # linked IRIs whose labels a serving process remembers per build
 
