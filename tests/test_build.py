@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -37,6 +38,12 @@ def test_build_publishes_and_reports(tmp_path, folder):
     res = run(s, "build", str(folder))
     assert res.exit_code == 0, res.output
     assert "4 records published (4 new" in res.stdout
+    assert re.search(r"4 records read in \d+\.\d s", res.stdout), res.stdout
+    # Where the time went, phase by phase in the order they ran.
+    took = re.search(r"triples, ([\d.]+) s \(records ([\d.]+) s, report ([\d.]+) s, final load and checks "
+                     r"([\d.]+) s, derived files ([\d.]+) s\)", res.stdout)
+    assert took, res.stdout
+    assert sum(map(float, took.groups()[1:])) <= float(took.group(1)) + 0.5
     manifest = current_manifest(s)
     assert SEED_ID in manifest.records
     store = open_current(s)

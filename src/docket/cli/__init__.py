@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -70,7 +71,7 @@ def run_ingest(paths: tuple[Path, ...], settings: Settings, update_registry: boo
     return result
 
 
-def echo_summary(result: IngestResult, problems: bool = True) -> None:
+def echo_summary(result: IngestResult, problems: bool = True, seconds: float | None = None) -> None:
     """Print rejections and (unless the validation report will) records' problems, then the summary."""
     for rejection in result.rejections:
         click.echo(f"REJECTED {rejection}", err=True)
@@ -78,7 +79,8 @@ def echo_summary(result: IngestResult, problems: bool = True) -> None:
         for problem in record.problems:
             click.echo(f"{problem.severity}: {record.source} [{record.id}] {problem.field}: {problem.message}", err=True)
     s = result.summary()
-    click.echo(f"{s['files']} files: {s['read']} records read, {s['with_warnings']} with warnings, "
+    took = f" in {seconds:.1f} s" if seconds is not None else ""
+    click.echo(f"{s['files']} files: {s['read']} records read{took}, {s['with_warnings']} with warnings, "
                f"{s['rejected']} rejected")
 
 
@@ -151,9 +153,10 @@ def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bo
 
     try:
         # The records wait in a spool file under the store folder: an unwritable folder fails here.
+        started = time.monotonic()
         result = run_ingest(paths or (settings.records_dir,), settings, update_registry=True,
                             spool_dir=settings.store_dir)
-        echo_summary(result, problems=False)
+        echo_summary(result, problems=False, seconds=time.monotonic() - started)
         with result:
             outcome = build(result, settings, force=force, full=full, check_space=not no_space_check)
     except StoreError as exc:

@@ -180,6 +180,7 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
                                      source=str(record.source))
 
             map_and_validate(changed(), mapper, validator, report, publish, keep_graphs=after_records is not None)
+            writer.phase("records")
             carry_over_findings(report, writer, reused)
             report.add_findings(validator.validate_context())
             writer.add_graph("authorities", authorities)
@@ -191,6 +192,7 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
             writer.add_graph_file("validation", report_nt)
             write_report_files(report, ingested, writer.path, report_nt)
             report_nt.unlink()
+            writer.phase("report")
             if after_records is not None:
                 after_records(writer, published)
             summary = writer.commit(force=force, before_switch=lambda folder, manifest: write_derived_files(

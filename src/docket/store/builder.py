@@ -72,13 +72,17 @@ class BuildSummary:
     held_back: list[str] = field(default_factory=list)
     previous_build: str | None = None
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, in the order they ran
 
     def __str__(self) -> str:
         c = self.counts
-        return (f"build {self.build_id}: {c['records']} records published ({len(self.new)} new, "
+        text = (f"build {self.build_id}: {c['records']} records published ({len(self.new)} new, "
                 f"{len(self.changed)} changed, {len(self.unchanged)} unchanged), {len(self.withdrawn)} "
                 f"withdrawn, {len(self.held_back)} held back, {c['triples']} triples, "
                 f"{self.seconds:.1f} s")
+        if self.phases:
+            text += " (" + ", ".join(f"{name} {s:.1f} s" for name, s in self.phases.items()) + ")"
+        return text
 
 
 def triples_hash(ntriples: bytes) -> str:
@@ -152,6 +156,8 @@ class BuildWriter:
         self.now = (now or utc_now()).astimezone(_dt.timezone.utc).replace(microsecond=0)
         self.layout = StoreLayout(settings.store_dir)
         self._started = time.monotonic()
+        self._phases: dict[str, float] = {}
+        self._phase_began = self._started
         self._lock: int | None = self.layout.acquire()
         try:
             self.layout.clean()
@@ -383,6 +389,15 @@ class BuildWriter:
         self._graphs[name] = count
         return count
 
+    def phase(self, name: str) -> None:
+        """End the phase that ran since the previous one (or since the build began), naming it ``name``.
+
+        The summary lists the phases with their seconds, so a slow build says where its time went.
+        """
+        now = time.monotonic()
+        self._phases[name] = self._phases.get(name, 0.0) + now - self._phase_began
+        self._phase_began = now
+
     # --- publishing -------------------------------------------------------------------------------
 
     def commit(self, force: bool = False,
@@ -447,8 +462,10 @@ class BuildWriter:
         del store
         self._store = None
         self._verify_on_disk(data_triples + metadata, counts["graphs"] + 1)
+        self.phase("final load and checks")
         if before_switch is not None:
             before_switch(self.path, manifest)
+            self.phase("derived files")
 
         manifest.write(self.layout.manifest_path(self.path))
         self.layout.switch(self.path)
@@ -460,7 +477,7 @@ class BuildWriter:
             new=list(self._new), changed=list(self._changed), unchanged=list(self._unchanged),
             withdrawn=sorted(set(tombstones) - set(self.previous.tombstones if self.previous else {})),
             held_back=list(self._held), previous_build=manifest.previous_build,
-            seconds=time.monotonic() - self._started,
+            seconds=time.monotonic() - self._started, phases=dict(self._phases),
         )
 
     def abort(self) -> None:
