@@ -115,9 +115,9 @@ class Engine:
             result.findings.append(Finding(VIOLATION, f"The record's data could not be read: {exc}",
                                            record=record, source=source))
             return result
-        own = {_key(q.subject) for q in quads}
+        own = _subject_keys(quads)
         use_shapes, fast = self.record_shapes, []
-        checked = self._fast_check(quads)
+        checked = self._fast_check(quads, own)
         if checked is not None and not checked[1]:
             fast = checked[0]
             if not self._fast.delegated:
@@ -145,15 +145,14 @@ class Engine:
         brings its own class hierarchy). Findings are those ``validate_record`` would report,
         without record and source; shapes left to pySHACL are not run.
         """
-        return self._fast_check(list(ox.parse(as_text(data), format=NT)))
+        quads = list(ox.parse(as_text(data), format=NT))
+        return self._fast_check(quads, _subject_keys(quads))
 
-    def _fast_check(self, quads: list[ox.Quad]) -> tuple[list[Finding], bool] | None:
+    def _fast_check(self, quads: list[ox.Quad], own: set) -> tuple[list[Finding], bool] | None:
         if self._fast is None or any(q.predicate in _SCHEMA_PREDICATES for q in quads):
             return None
         data = DataIndex(quads, self._describe, self._schema)
-        results = self._fast.validate(data)
-        own = {_key(q.subject) for q in quads}
-        results = [r for r in results if _key(r.focus) in own]
+        results = [r for r in self._fast.validate(data) if _key(r.focus) in own]
         findings = sorted((self._fast_finding(r, data) for r in results), key=_order)
         return findings, any(needs_reference(r) for r in results)
 
@@ -235,8 +234,18 @@ def _english_first(message: Node) -> tuple[int, str]:
     return (0 if lang in (None, "en") else 1, str(message))
 
 
+def _subject_keys(quads: list[ox.Quad]) -> set:
+    """Return the keys (``_key``) of the subjects of ``quads``: the nodes a record's own triples describe."""
+    try:  # Oxigraph IRIs and blank nodes, whose key is their text: no call per quad
+        return {q.subject.value for q in quads}
+    except AttributeError:  # a quoted triple as subject
+        return {_key(q.subject) for q in quads}
+
+
 def _key(node: object) -> str | None:
     """Key an rdflib or Oxigraph IRI/blank node by its text, so the two can be compared."""
+    if type(node) is ox.NamedNode or type(node) is ox.BlankNode:
+        return node.value
     if node is None:
         return None
     value = getattr(node, "value", None)  # Oxigraph terms

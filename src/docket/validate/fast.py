@@ -60,11 +60,22 @@ class DataIndex:
         self.quads = quads
         self.own: dict[object, dict[ox.NamedNode, list]] = {}
         mentioned: set[ox.NamedNode] = set()
+        named = ox.NamedNode
         for q in quads:
-            self.own.setdefault(q.subject, {}).setdefault(q.predicate, []).append(q.object)
-            for term in (q.subject, q.object):
-                if isinstance(term, ox.NamedNode):
-                    mentioned.add(term)
+            # Each attribute of an Oxigraph quad is a new Python object: read each once.
+            subject, predicate, obj = q.subject, q.predicate, q.object
+            props = self.own.get(subject)
+            if props is None:
+                props = self.own[subject] = {}
+            values = props.get(predicate)
+            if values is None:
+                props[predicate] = [obj]
+            else:
+                values.append(obj)
+            if type(subject) is named:
+                mentioned.add(subject)
+            if type(obj) is named:
+                mentioned.add(obj)
         self.describe = describe
         self.mentioned = mentioned
         self.schema = schema
@@ -178,6 +189,15 @@ class FastShapes:
                 self.delegated.append(name)
                 continue
             self.shapes.append(shape)
+        # Which shapes each class and each predicate targets, to find every shape's focus nodes in
+        # one pass over a record's nodes.
+        self._by_class: dict[ox.NamedNode, list[int]] = {}
+        self._by_predicate: dict[ox.NamedNode, list[int]] = {}
+        for i, shape in enumerate(self.shapes):
+            for cls in shape.class_targets:
+                self._by_class.setdefault(cls, []).append(i)
+            for predicate in shape.subject_targets:
+                self._by_predicate.setdefault(predicate, []).append(i)
 
     # --- compiling --------------------------------------------------------------------------------
 
@@ -385,20 +405,25 @@ class FastShapes:
         def conforms(shape: _Shape, node: object) -> bool:
             return not any(True for _ in self._evaluate(shape, node, data, conforms, store))
 
-        for shape in self.shapes:
+        for shape, focus_nodes in zip(self.shapes, self._focus_nodes(data)):
             if shape.deactivated:
                 continue
-            for focus in self._focus_nodes(shape, data):
+            for focus in focus_nodes:
                 results.extend(self._evaluate(shape, focus, data, conforms, store))
         return results
 
-    def _focus_nodes(self, shape: _Shape, data: DataIndex) -> list:
-        found = []
+    def _focus_nodes(self, data: DataIndex) -> list[list]:
+        """Return, per shape in ``self.shapes``, the nodes of the record it targets, in the record's order."""
+        found: list[list] = [[] for _ in self.shapes]
+        by_class, by_predicate = self._by_class, self._by_predicate
         for node, props in data.own.items():
-            if shape.class_targets and not data.classes(node).isdisjoint(shape.class_targets):
-                found.append(node)
-            elif any(p in props for p in shape.subject_targets):
-                found.append(node)
+            targeted: set[int] = set()
+            for cls in data.classes(node):
+                targeted.update(by_class.get(cls, ()))
+            for predicate in props:
+                targeted.update(by_predicate.get(predicate, ()))
+            for i in targeted:
+                found[i].append(node)
         return found
 
     def _evaluate(self, shape: _Shape, focus: object, data: DataIndex, conforms, store: list
