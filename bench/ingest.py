@@ -21,6 +21,7 @@ import importlib.metadata
 import os
 import pickle
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -29,7 +30,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -46,6 +47,7 @@ class Timing:
     records: int
     peak_mb: float | None = None
     note: str = ""
+    phases: dict[str, float] = field(default_factory=dict)  # of a whole build, by its own clock
 
     @property
     def rate(self) -> float:
@@ -150,7 +152,31 @@ def whole_build(work: Path, records_dir: Path, count: int, engine: str, workers:
         raise RuntimeError(f"docket build failed with exit code {code}:\n{tail}")
     summary = [line for line in text.splitlines() if line.startswith(f"{count} records:")][-1:]
     return Timing("(a) `docket build` (read + map + validate + load)", seconds, count, sampler.peak_mb,
-                  "; ".join(summary))
+                  "; ".join(summary), build_phases(text))
+
+
+def build_phases(log: str) -> dict[str, float]:
+    """Read the seconds of each phase from a ``docket build`` log: reading, then the build summary's phases."""
+    phases: dict[str, float] = {}
+    read = re.search(r"records read in ([\d.]+) s", log)
+    if read:
+        phases["reading"] = float(read.group(1))
+    summary = re.search(r"^build .* triples, [\d.]+ s \((.*)\)$", log, re.MULTILINE)
+    for part in summary.group(1).split(", ") if summary else ():
+        name, _, seconds = part.removesuffix(" s").rpartition(" ")
+        phases[name] = float(seconds)
+    return phases
+
+
+def phase_rows(whole: Timing) -> list[Timing]:
+    """Break the whole build's time into its phases, and sum those issue 4 names: read + map + validate + load."""
+    p = whole.phases
+    rows = [Timing(f"(a) … {name}", seconds, whole.records) for name, seconds in p.items()]
+    core = ("reading", "records", "final load and checks")
+    if all(name in p for name in core):
+        rows.append(Timing("(a) … reading, records and final load (read + map + validate + load, without "
+                           "the report and the derived files)", sum(p[name] for name in core), whole.records))
+    return rows
 
 
 def _peak_self_mb() -> float:
@@ -355,7 +381,7 @@ def run_build_only(count: int, engine: str, workers: int, keep: Path | None, wri
                  f"the most that reading can add to the baseline's {baseline.seconds:,.0f} s.",
                  f"\n`docket build` runs at {whole.rate:,.0f} records/s, {whole.rate / baseline.rate:.2f}× the "
                  f"bare bulk load of what it published ({baseline.rate:,.0f} records/s)."]
-        text = section(count, [whole, baseline], baseline, info, notes, " --build-only")
+        text = section(count, [whole, *phase_rows(whole), baseline], baseline, info, notes, " --build-only")
         return _finish(text, write)
 
 
@@ -394,8 +420,9 @@ def run(count: int, engine: str, workers: int, reference: int | None, keep: Path
             ref.note += f"; first {limit:,} records only"
         done(ref)
         if not skip_whole:  # last: the longest step, and the one a user waits for
-            timings.insert(0, whole_build(work, records_dir, count, engine, workers))
-            _progress(timings[0])
+            whole = whole_build(work, records_dir, count, engine, workers)
+            timings[:0] = [whole, *phase_rows(whole)]
+            _progress(whole)
         with open(work / "records.nq", "rb") as nq:
             triples = sum(1 for _ in nq)
         notes = [

@@ -42,6 +42,28 @@ def test_the_ingest_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path):
                  "(d) pySHACL alone"):
         assert f"| {step}" in text, step
     assert "× the bare bulk load" in text
+    assert "| (a) … records |" in text
     text = run_build_only(120, "fast", 1, tmp_path, write=False)
     assert "--build-only" in text and "| (a) `docket build`" in text
+    # The build's own clock, phase by phase, and the part issue 4 sets a rate for.
+    for phase in ("reading", "records", "report", "final load and checks", "derived files",
+                  "reading, records and final load"):
+        assert f"| (a) … {phase}" in text, phase
     assert "| (c) baseline: Oxigraph `bulk_load` of every quad the build published" in text
+
+
+def test_a_builds_phases_are_read_from_its_log():
+    from bench.ingest import Timing, build_phases, phase_rows
+
+    log = ("3 files: 120 records read in 1.5 s, 120 with warnings, 0 rejected\n"
+           "build 20261127T210133Z-1c9897: 120 records published (120 new, 0 changed, 0 unchanged), 0 withdrawn, "
+           "0 held back, 13000 triples, 9.0 s (records 4.0 s, report 1.0 s, final load and checks 0.5 s, "
+           "derived files 3.5 s)\n")
+    phases = build_phases(log)
+    assert phases == {"reading": 1.5, "records": 4.0, "report": 1.0, "final load and checks": 0.5,
+                      "derived files": 3.5}
+    rows = {t.name: t for t in phase_rows(Timing("(a) build", 10.5, 120, phases=phases))}
+    core = rows["(a) … reading, records and final load (read + map + validate + load, without the report and "
+                "the derived files)"]
+    assert core.seconds == 6.0 and core.rate == 20.0
+    assert build_phases("an older build's log\n") == {}
