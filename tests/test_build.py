@@ -44,6 +44,12 @@ def test_build_publishes_and_reports(tmp_path, folder):
                      r"([\d.]+) s, derived files ([\d.]+) s\)", res.stdout)
     assert took, res.stdout
     assert sum(map(float, took.groups()[1:])) <= float(took.group(1)) + 0.5
+    # ...and as it went, on standard error: each phase as it ends, and what comes next.
+    lines = [m for m in (re.fullmatch(r"(.*) in [\d.]+ s(?:; (.*))?", line) for line in res.stderr.splitlines()) if m]
+    assert [m.group(1) for m in lines] == [
+        "records mapped, validated and loaded", "validation report written", "store loaded and checked",
+        "dumps, indexes, sitemaps and VoID written"], res.stderr
+    assert lines[0].group(2) == "writing the validation report"
     manifest = current_manifest(s)
     assert SEED_ID in manifest.records
     store = open_current(s)

@@ -149,6 +149,7 @@ def _exit_for(outcome) -> None:
 def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bool, no_space_check: bool = False) -> None:
     """Ingest, map, validate and publish a new build of the store (default: the records folder)."""
     from docket.cli.pipeline import build
+    from docket.cli.progress import BuildProgress
     from docket.store import StoreError
 
     try:
@@ -157,8 +158,9 @@ def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bo
         result = run_ingest(paths or (settings.records_dir,), settings, update_registry=True,
                             spool_dir=settings.store_dir)
         echo_summary(result, problems=False, seconds=time.monotonic() - started)
-        with result:
-            outcome = build(result, settings, force=force, full=full, check_space=not no_space_check)
+        with result, BuildProgress(len(result.records)) as progress:
+            outcome = build(result, settings, force=force, full=full, check_space=not no_space_check,
+                            progress=progress.advance, on_phase=progress.phase)
     except StoreError as exc:
         raise BuildFailed(str(exc)) from None
     except OSError as exc:  # disk full, unwritable store folder: the unfinished build was dropped

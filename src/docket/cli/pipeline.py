@@ -142,12 +142,17 @@ def validate_only(ingested: IngestResult, settings: Settings) -> Outcome:
 
 def build(ingested: IngestResult, settings: Settings, *, force: bool = False, full: bool = False,
           check_space: bool = True,
-          after_records: Callable[[BuildWriter, list[tuple[Record, MappingResult]]], None] | None = None) -> Outcome:
+          after_records: Callable[[BuildWriter, list[tuple[Record, MappingResult]]], None] | None = None,
+          progress: Callable[[int], None] | None = None,
+          on_phase: Callable[[str, float], None] | None = None) -> Outcome:
     """Publish a new build from ``ingested``: unchanged records are reused, the rest mapped and validated.
 
     Records that violate a shape are held back and listed; the others are published. The
     validation report is written into the build (as RDF graph and as files) before the switch.
+    ``progress(1)`` is called as each record is published, reused or held back, ``on_phase(name,
+    seconds)`` as each phase of the build ends (``BuildWriter.phase``).
     """
+    advance = progress or (lambda n: None)
     mapper = Mapper(settings)
     report = ValidationReport(mapper.minter)
     authorities, ontology = mapper.authorities_graph(), mapper.ontology_graph()
@@ -155,7 +160,8 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
     with Validator.from_settings(settings, authorities + ontology) as validator:
         fingerprint = build_fingerprint(validator, authorities + ontology, settings)
         with BuildWriter(settings, fingerprint=fingerprint, incremental=not full,
-                         expected_records=len(ingested.records), check_space=check_space) as writer:
+                         expected_records=len(ingested.records), check_space=check_space,
+                         on_phase=on_phase) as writer:
             hashes: dict[str, str] = {}
             reused: set[str] = set()
 
@@ -166,6 +172,7 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
                     if writer.is_unchanged(record.id, hashes[record.id]):
                         writer.reuse(record.id)
                         reused.add(record.id)
+                        advance(1)
                     else:
                         yield record
 
@@ -178,6 +185,7 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
                 else:
                     writer.hold_back(record.id, "violates the shapes; see the validation report",
                                      source=str(record.source))
+                advance(1)
 
             map_and_validate(changed(), mapper, validator, report, publish, keep_graphs=after_records is not None)
             writer.phase("records")

@@ -148,6 +148,7 @@ class BuildWriter:
         now: _dt.datetime | None = None,
         expected_records: int | None = None,
         check_space: bool = True,
+        on_phase: Callable[[str, float], None] | None = None,
     ):
         self.settings = settings
         self.minter = Minter.from_settings(settings)
@@ -158,6 +159,7 @@ class BuildWriter:
         self._started = time.monotonic()
         self._phases: dict[str, float] = {}
         self._phase_began = self._started
+        self._on_phase = on_phase
         self._lock: int | None = self.layout.acquire()
         try:
             self.layout.clean()
@@ -392,11 +394,14 @@ class BuildWriter:
     def phase(self, name: str) -> None:
         """End the phase that ran since the previous one (or since the build began), naming it ``name``.
 
-        The summary lists the phases with their seconds, so a slow build says where its time went.
+        The summary lists the phases with their seconds, so a slow build says where its time went;
+        ``on_phase(name, seconds)`` hears of each as it ends (the CLI shows the build's progress so).
         """
         now = time.monotonic()
         self._phases[name] = self._phases.get(name, 0.0) + now - self._phase_began
         self._phase_began = now
+        if self._on_phase is not None:
+            self._on_phase(name, self._phases[name])
 
     # --- publishing -------------------------------------------------------------------------------
 
