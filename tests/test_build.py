@@ -95,6 +95,9 @@ def test_rebuild_reuses_unchanged_records_and_keeps_their_report(tmp_path, folde
     res = run(s, "build", str(folder))
     assert res.exit_code == 0, res.output
     assert "(0 new, 0 changed, 4 unchanged)" in res.stdout
+    # The report's summary says why it counts findings for no record validated this time.
+    assert "0 records: 0 conform, 0 held back;" in res.stderr
+    assert "(and 4 unchanged records reused, their findings kept)" in res.stderr
     second = current_manifest(s)
     assert second.records[SEED_ID].modified == first.records[SEED_ID].modified
     report = json.loads((s.store_dir / "current" / "validation.json").read_text())

@@ -229,6 +229,7 @@ def write_derived_files(settings: Settings, folder: Path, manifest) -> None:
 
 def carry_over_findings(report: ValidationReport, writer: BuildWriter, reused: set[str]) -> None:
     """Copy the previous build's findings for records reused unchanged, so every build's report is whole."""
+    report.reused = len(reused)
     if not reused or writer.previous is None:
         return
     current = writer.layout.current()

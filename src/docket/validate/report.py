@@ -241,6 +241,7 @@ class ValidationReport:
         self.records: list[RecordResult] = []
         self.findings: list[Finding] = []  # findings not tied to one record's validation run
         self.errors: list[str] = []  # what stopped validation itself (unreadable shapes, ...)
+        self.reused = 0  # records an incremental build kept unchanged, with their earlier findings
         # Unreconciled names, one finding each: (severity, focus IRI, message) -> (finding, its mentions).
         self._aggregated: dict[tuple[str, str, str], tuple[Finding, list[tuple]]] = {}
 
@@ -388,6 +389,8 @@ class ValidationReport:
                 f"{c['violations']} violations, {c['warnings']} warnings, {c['infos']} notes")
         if c["errors"]:
             line += f"; {c['errors']} errors"
+        if self.reused:
+            line += f" (and {self.reused} unchanged records reused, their findings kept)"
         return line
 
     def lines(self) -> list[str]:
