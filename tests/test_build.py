@@ -50,6 +50,12 @@ def test_build_publishes_and_reports(tmp_path, folder):
         "records mapped, validated and loaded", "validation report written", "store loaded and checked",
         "dumps, indexes, sitemaps and VoID written"], res.stderr
     assert lines[0].group(2) == "writing the validation report"
+    # ...and, in the last phase, each derived file as it is written (the pages' and the harvesting
+    # files on two threads: their lines may interleave).
+    steps = re.findall(r"^  (.*) written, [\d.]+ s into the phase$", res.stderr, re.MULTILINE)
+    assert sorted(steps) == sorted(["search index, statistics and resource index", "record index", "dumps",
+                                    "sitemaps", "VoID description", "OAI-PMH index"]), res.stderr
+    assert steps[-1] == "OAI-PMH index"
     manifest = current_manifest(s)
     assert SEED_ID in manifest.records
     store = open_current(s)

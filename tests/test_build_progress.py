@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from docket.cli.progress import BuildProgress
 
@@ -60,3 +61,11 @@ def test_a_large_build_redraws_the_bar_a_thousand_times_at_most_and_ends_on_its_
     text = out.getvalue()
     assert text.count("Building") <= 1002
     assert "1000500/1000500" in text.rpartition("Building")[2]
+
+
+def test_each_derived_file_is_told_with_how_far_into_its_phase_it_came():
+    out = io.StringIO()
+    with BuildProgress(1, file=out) as progress:
+        progress.phase("final load and checks", 1.0)
+        progress.step("dumps")
+    assert re.fullmatch(r"  dumps written, \d+\.\d s into the phase", out.getvalue().splitlines()[-1])

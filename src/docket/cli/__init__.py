@@ -160,7 +160,7 @@ def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bo
         echo_summary(result, problems=False, seconds=time.monotonic() - started)
         with result, BuildProgress(len(result.records)) as progress:
             outcome = build(result, settings, force=force, full=full, check_space=not no_space_check,
-                            progress=progress.advance, on_phase=progress.phase)
+                            progress=progress)
     except StoreError as exc:
         raise BuildFailed(str(exc)) from None
     except OSError as exc:  # disk full, unwritable store folder: the unfinished build was dropped

@@ -11,7 +11,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import ijson
 from rdflib import Graph
@@ -27,6 +27,9 @@ from docket.serve.record_index import write_record_index
 from docket.serve.stats import write_site_files
 from docket.store import BuildSummary, BuildWriter
 from docket.validate import Finding, ValidationReport, Validator
+
+if TYPE_CHECKING:
+    from docket.cli.progress import BuildProgress
 
 
 @dataclass
@@ -143,16 +146,15 @@ def validate_only(ingested: IngestResult, settings: Settings) -> Outcome:
 def build(ingested: IngestResult, settings: Settings, *, force: bool = False, full: bool = False,
           check_space: bool = True,
           after_records: Callable[[BuildWriter, list[tuple[Record, MappingResult]]], None] | None = None,
-          progress: Callable[[int], None] | None = None,
-          on_phase: Callable[[str, float], None] | None = None) -> Outcome:
+          progress: "BuildProgress | None" = None) -> Outcome:
     """Publish a new build from ``ingested``: unchanged records are reused, the rest mapped and validated.
 
     Records that violate a shape are held back and listed; the others are published. The
     validation report is written into the build (as RDF graph and as files) before the switch.
-    ``progress(1)`` is called as each record is published, reused or held back, ``on_phase(name,
-    seconds)`` as each phase of the build ends (``BuildWriter.phase``).
+    ``progress`` (``docket.cli.progress``) hears of each record as it is published, reused or held
+    back, of each phase of the build as it ends, and of each derived file as it is written.
     """
-    advance = progress or (lambda n: None)
+    advance = progress.advance if progress else (lambda n: None)
     mapper = Mapper(settings)
     report = ValidationReport(mapper.minter)
     authorities, ontology = mapper.authorities_graph(), mapper.ontology_graph()
@@ -161,7 +163,7 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
         fingerprint = build_fingerprint(validator, authorities + ontology, settings)
         with BuildWriter(settings, fingerprint=fingerprint, incremental=not full,
                          expected_records=len(ingested.records), check_space=check_space,
-                         on_phase=on_phase) as writer:
+                         on_phase=progress.phase if progress else None) as writer:
             hashes: dict[str, str] = {}
             reused: set[str] = set()
 
@@ -204,27 +206,34 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
             if after_records is not None:
                 after_records(writer, published)
             summary = writer.commit(force=force, before_switch=lambda folder, manifest: write_derived_files(
-                settings, folder, manifest))
+                settings, folder, manifest, on_step=progress.step if progress else None))
     return Outcome(report, ingested.rejections, summary)
 
 
-def write_derived_files(settings: Settings, folder: Path, manifest) -> None:
+def write_derived_files(settings: Settings, folder: Path, manifest,
+                        on_step: Callable[[str], None] | None = None) -> None:
     """Write what is derived from a complete build into it before the switch, so it publishes atomically.
 
     The search index and collection statistics (pages), the dumps, sitemaps, VoID and OAI-PMH index
     (harvesting), and the records by ID: computed once per build, never per request. The pages'
     files are made on a second thread while the dumps are written: the dumps spend their time in
-    Oxigraph, zlib and sort, which let go of the GIL, the pages' in Python and SQLite.
+    Oxigraph, zlib and sort, which let go of the GIL, the pages' in Python and SQLite. ``on_step(name)``
+    is told as each is written (from either thread).
     """
+    written = on_step or (lambda name: None)
+
     def pages() -> None:
         write_site_files(folder)
+        written("search index, statistics and resource index")
         write_record_index(folder, manifest, RECORD_INDEX)
+        written("record index")
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         done = pool.submit(pages)
-        write_harvest_files(settings, folder, manifest)
+        write_harvest_files(settings, folder, manifest, on_step)
         done.result()
     write_oai_index(settings, folder, manifest)
+    written("OAI-PMH index")
 
 
 def carry_over_findings(report: ValidationReport, writer: BuildWriter, reused: set[str]) -> None:

@@ -1,13 +1,15 @@
-"""Show a build's progress on standard error: a bar over the records, then a line as each phase ends.
+"""Show a build's progress on standard error: a bar over the records, a line as each phase ends.
 
 A build of a million records maps and validates for most of an hour and then writes its report,
-dumps and indexes for as long again; the archivist running it sees where it is and what comes next.
+dumps and indexes for as long again; the archivist running it sees where it is and what comes next,
+and, in the last phase, each derived file as it is written.
 The bar is drawn only on a terminal; the phase lines are written anywhere (a log keeps them).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any, TextIO
 
 import click
@@ -30,6 +32,7 @@ class BuildProgress:
                                           show_percent=True, hidden=not self.file.isatty())
         # Drawn a thousand times at most: a million redraws would cost the build seconds.
         self._step, self._pending = max(1, records // 1000), 0
+        self._phase_ended = time.monotonic()
 
     def __enter__(self) -> "BuildProgress":
         self.bar.__enter__()
@@ -48,9 +51,14 @@ class BuildProgress:
         """Say that phase ``name`` ended after ``seconds``, and what the build does next."""
         if name == "records":
             self._end_bar()
+        self._phase_ended = time.monotonic()
         done, next_step = _PHASES.get(name, (name, ""))
         then = f"; {next_step}" if next_step else ""
         click.echo(f"{done} in {seconds:.1f} s{then}", file=self.file)
+
+    def step(self, name: str) -> None:
+        """Say that ``name`` (a derived file: dumps, an index) is written, and how far into its phase."""
+        click.echo(f"  {name} written, {time.monotonic() - self._phase_ended:.1f} s into the phase", file=self.file)
 
     def _end_bar(self) -> None:
         if self.bar is not None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
+from typing import Callable
 
 from docket.config import Settings
 from docket.harvest.dumps import FOLDER, write_dumps
@@ -51,15 +52,23 @@ def write_build_files(settings: Settings, folder: Path, manifest: Manifest) -> N
     write_oai_index(settings, folder, manifest)
 
 
-def write_harvest_files(settings: Settings, folder: Path, manifest: Manifest) -> None:
-    """Write the dumps, sitemaps and VoID description into the build ``folder``."""
+def write_harvest_files(settings: Settings, folder: Path, manifest: Manifest,
+                        on_step: Callable[[str], None] | None = None) -> None:
+    """Write the dumps, sitemaps and VoID description into the build ``folder``.
+
+    ``on_step(name)`` is told as each is written ("dumps", "sitemaps", "VoID description").
+    """
     minter = Minter.from_settings(settings)
     folder = Path(folder)
+    done = on_step or (lambda name: None)
     with OxigraphStore.open(folder / OXIGRAPH, read_only=True) as store:
         dumps = write_dumps(store, folder, manifest, minter)
+        done("dumps")
         write_sitemaps(render(sitemap_urls(store, manifest, minter), minter, manifest.created), folder)
+        done("sitemaps")
         union = next((folder / FOLDER / d.name for d in dumps if d.format == "ntriples"), None)
         write_void(describe_dataset(store, manifest, settings, dumps, minter, union_dump=union), folder)
+        done("VoID description")
 
 
 def write_oai_index(settings: Settings, folder: Path, manifest: Manifest) -> None:
