@@ -312,3 +312,20 @@ def test_disk_bytes_counts_a_hard_linked_file_once(tmp_path):
     once = disk_bytes(tmp_path)
     os.link(tmp_path / "a", tmp_path / "b")
     assert disk_bytes(tmp_path) == once >= 100_000
+
+
+def test_a_build_lists_its_violations_but_counts_warnings_past_a_limit_unless_asked_for_all(tmp_path, folder,
+                                                                                            monkeypatch):
+    import docket.cli
+
+    monkeypatch.setattr(docket.cli, "FINDINGS_SHOWN", 3)
+    s = make_settings(tmp_path)
+    res = run(s, "build", str(folder))
+    assert res.exit_code == 0, res.output
+    listed = [line for line in res.stderr.splitlines() if line.startswith(("Warning: ", "Info: "))]
+    assert len(listed) == 3
+    assert re.search(r"^\.\.\. and \d+ more findings \(the whole report: validation\.json", res.stderr, re.MULTILINE)
+    assert re.search(r"^  \d+ warnings: unreconciled$", res.stderr, re.MULTILINE), res.stderr
+    everything = run(s, "build", "--all-findings", str(folder))
+    assert len([line for line in everything.stderr.splitlines() if line.startswith(("Warning: ", "Info: "))]) > 3
+    assert "more findings" not in everything.stderr

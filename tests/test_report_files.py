@@ -124,3 +124,25 @@ def test_an_unreconciled_name_is_one_finding_that_names_every_record():
     [result] = g.subjects(URIRef(SH + "focusNode"), URIRef(BASE + "id/agent/xan-vel"))
     assert set(g.objects(result, URIRef(SH + "focusNode"))) == {URIRef(BASE + "id/agent/xan-vel")}
     assert set(g.objects(result, URIRef(BASE + "ontology#record"))) == {Literal("r1"), Literal("r2")}
+
+
+def test_a_long_report_lists_every_violation_and_counts_the_warnings_and_notes_past_the_limit():
+    report = ValidationReport(Minter("http://example.org/"))
+    shape = URIRef("http://example.org/shapes#DateShape")
+    report.add_findings([Finding("Warning", f"'Name {i}' matches no authority entry", record=f"r{i}",
+                                 code="unreconciled") for i in range(5)])
+    report.add_findings([Finding("Warning", "The date is before 1900", field="date", shape=shape, record=f"d{i}")
+                         for i in range(3)])
+    report.add_findings([Finding("Info", "No rights table entry", record=f"n{i}", code="rights") for i in range(2)])
+    report.add_findings([Finding("Violation", "A record needs a sender", field="sender", record="bad")])
+
+    lines = report.lines(limit=3)
+    assert lines[0] == "Violation: record bad [sender]: A record needs a sender"  # always listed, first
+    assert [line.split(":")[0] for line in lines[1:4]] == ["Warning"] * 3
+    assert lines[4] == "... and 7 more findings (the whole report: validation.json and validation.ttl in the build):"
+    assert lines[5:8] == ["  3 warnings: date, http://example.org/shapes#DateShape", "  2 warnings: unreconciled",
+                          "  2 notes: rights"]
+    assert lines[8] == report.summary() and len(lines) == 9
+    # Without a limit, or under it, every finding is listed as before.
+    assert report.lines() == report.lines(limit=100)
+    assert len(report.lines()) == 12

@@ -127,6 +127,9 @@ def write_rdf(result: IngestResult, settings: Settings, target: Path) -> list[di
     return [mapped.to_dict() for mapped in results]
 
 
+FINDINGS_SHOWN = 200  # warnings and notes a build lists; the report files hold every one
+
+
 class BuildFailed(click.ClickException):
     """Nothing was published: exit status 2, pySHACL's for an error (1 means records were held back)."""
 
@@ -145,9 +148,16 @@ def _exit_for(outcome) -> None:
 @click.option("--full", is_flag=True, help="Re-map and re-validate every record, reusing nothing.")
 @click.option("--no-space-check", is_flag=True,
               help="Build even if the disk seems too small for it (estimated from the current build).")
+@click.option("--all-findings", is_flag=True,
+              help=f"List every warning and note, not only the first {FINDINGS_SHOWN} and a count of the rest by kind.")
 @click.pass_obj
-def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bool, no_space_check: bool = False) -> None:
-    """Ingest, map, validate and publish a new build of the store (default: the records folder)."""
+def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bool, no_space_check: bool = False,
+              all_findings: bool = False) -> None:
+    """Ingest, map, validate and publish a new build of the store (default: the records folder).
+
+    Every violation (a record held back) and error is listed; warnings and notes, which publish, up to
+    a number, then counted by kind: the build's validation.json and validation.ttl hold them all.
+    """
     from docket.cli.pipeline import build
     from docket.cli.progress import BuildProgress
     from docket.store import StoreError
@@ -168,7 +178,7 @@ def build_cmd(settings: Settings, paths: tuple[Path, ...], force: bool, full: bo
         raise BuildFailed(
             f"the build could not be written under {settings.store_dir}: {exc.strerror or exc}{where}; "
             "nothing was switched, the current build is still published") from None
-    for line in outcome.report.lines():
+    for line in outcome.report.lines(limit=None if all_findings else FINDINGS_SHOWN):
         click.echo(line, err=True)
     click.echo(str(outcome.summary))
     _exit_for(outcome)

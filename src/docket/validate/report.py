@@ -13,6 +13,7 @@ import datetime as _dt
 import io
 import json
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring  # the C one json.dumps uses
 from pathlib import Path
@@ -29,6 +30,7 @@ from docket.uris import Minter, is_slug
 VIOLATION = "Violation"
 WARNING = "Warning"
 INFO = "Info"
+_PLURAL = {VIOLATION: "violations", WARNING: "warnings", INFO: "notes"}
 SEVERITIES = (VIOLATION, WARNING, INFO)
 
 # pySHACL's exit codes, which `docket validate` keeps.
@@ -393,11 +395,28 @@ class ValidationReport:
             line += f" (and {self.reused} unchanged records reused, their findings kept)"
         return line
 
-    def lines(self) -> list[str]:
-        """Return the report as text: errors, then every finding (violations first), then the summary."""
+    def lines(self, limit: int | None = None) -> list[str]:
+        """Return the report as text: errors, then every finding (violations first), then the summary.
+
+        With ``limit``, every error and violation is still listed (they explain what was held back),
+        but at most ``limit`` warnings and notes; the rest are counted by kind (their code, else the
+        field and shape), so a build of a million records does not print a million lines.
+        """
         order = {s: i for i, s in enumerate(SEVERITIES)}
         out = [f"Error: {message}" for message in self.errors]
-        out.extend(str(f) for f in sorted(self.all_findings(), key=lambda f: order[f.severity]))
+        shown = 0
+        untold: Counter[tuple[str, str]] = Counter()
+        for f in sorted(self.all_findings(), key=lambda f: order[f.severity]):
+            if limit is None or f.blocks or shown < limit:
+                out.append(str(f))
+                shown += not f.blocks
+            else:
+                untold[(f.severity, f.code or ", ".join(x for x in (f.field, _text(f.shape)) if x) or f.message)] += 1
+        if untold:
+            out.append(f"... and {sum(untold.values())} more findings (the whole report: validation.json and "
+                       "validation.ttl in the build):")
+            out.extend(f"  {n} {_PLURAL[severity]}: {kind}" for (severity, kind), n in
+                       sorted(untold.items(), key=lambda item: (order[item[0][0]], -item[1], item[0][1])))
         out.append(self.summary())
         return out
 
