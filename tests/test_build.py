@@ -47,7 +47,7 @@ def test_build_publishes_and_reports(tmp_path, folder):
     # ...and as it went, on standard error: each phase as it ends, and what comes next.
     lines = [m for m in (re.fullmatch(r"(.*) in [\d.]+ s(?:; (.*))?", line) for line in res.stderr.splitlines()) if m]
     assert [m.group(1) for m in lines] == [
-        "records mapped, validated and loaded", "validation report written", "store loaded and checked",
+        "records mapped, validated and loaded", "validation report written", "store checked",
         "dumps, indexes, sitemaps and VoID written"], res.stderr
     assert lines[0].group(2) == "writing the validation report"
     # ...and, in the last phase, each derived file as it is written (the pages' and the harvesting

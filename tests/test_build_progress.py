@@ -24,7 +24,7 @@ def test_on_a_terminal_the_bar_counts_the_records_and_ends_before_the_first_phas
     bar, _, after = text.rpartition("\n" + "records mapped")
     assert "Building" in bar and "4/4" in bar and "100%" in bar
     assert after.startswith(", validated and loaded in 12.3 s; writing the validation report\n")
-    assert after.endswith("validation report written in 1.0 s; loading the last records and checking the store\n")
+    assert after.endswith("validation report written in 1.0 s; loading the unreconciled names and checking the store\n")
 
 
 def test_elsewhere_only_the_phase_lines_are_written():

@@ -190,6 +190,7 @@ def build(ingested: IngestResult, settings: Settings, *, force: bool = False, fu
                 advance(1)
 
             map_and_validate(changed(), mapper, validator, report, publish, keep_graphs=after_records is not None)
+            writer.load_pending()  # loading the records is part of their phase, not the report's
             writer.phase("records")
             carry_over_findings(report, writer, reused)
             report.add_findings(validator.validate_context())

@@ -17,8 +17,8 @@ import click
 # What each phase of ``docket.cli.pipeline.build`` did, and what the next one does.
 _PHASES = {
     "records": ("records mapped, validated and loaded", "writing the validation report"),
-    "report": ("validation report written", "loading the last records and checking the store"),
-    "final load and checks": ("store loaded and checked", "writing the dumps, indexes, sitemaps and VoID"),
+    "report": ("validation report written", "loading the unreconciled names and checking the store"),
+    "final load and checks": ("store checked", "writing the dumps, indexes, sitemaps and VoID"),
     "derived files": ("dumps, indexes, sitemaps and VoID written", "switching to the new build"),
 }
 

@@ -391,6 +391,11 @@ class BuildWriter:
         self._graphs[name] = count
         return count
 
+    def load_pending(self) -> None:
+        """Load the records given so far that still wait in the spool (the next graph or commit would)."""
+        self._check_open()
+        self._flush()
+
     def phase(self, name: str) -> None:
         """End the phase that ran since the previous one (or since the build began), naming it ``name``.
 
