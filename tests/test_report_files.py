@@ -15,6 +15,7 @@ from docket.cli.pipeline import write_report_files
 from docket.ingest.model import Problem
 from docket.uris import Minter
 from docket.validate import Finding, ValidationReport
+from docket.validate import report_rdf
 from docket.validate.report import RecordResult
 
 BASE = "http://example.org/"
@@ -96,8 +97,8 @@ def test_a_build_writes_the_turtle_from_the_triples_it_loaded(tmp_path, monkeypa
     r = report()
     loaded = r.to_rdf("nt")  # what the build loads into the store, just before writing the files
     made = []
-    original = ValidationReport._nt_chunks
-    monkeypatch.setattr(ValidationReport, "_nt_chunks", lambda self, *a: made.append(1) or original(self, *a))
+    original = report_rdf.nt_chunks
+    monkeypatch.setattr(report_rdf, "nt_chunks", lambda *a: made.append(1) or original(*a))
     (tmp_path / "loaded.nt").write_bytes(loaded)
     write_report_files(r, Ingested(), tmp_path, tmp_path / "loaded.nt")
     assert made == []

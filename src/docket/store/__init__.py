@@ -10,7 +10,8 @@ from typing import Any
 
 from docket.config import Settings
 from docket.store.base import StoreError, TripleStore
-from docket.store.builder import BuildError, BuildSummary, BuildWriter, RecordCountDrop
+from docket.store.builder import BuildSummary, BuildWriter
+from docket.store.checks import BuildError, RecordCountDrop
 from docket.store.layout import StoreBusy, StoreLayout
 from docket.store.manifest import Manifest, content_hash
 from docket.store.oxigraph import OxigraphStore

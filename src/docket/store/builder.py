@@ -29,6 +29,8 @@ from rdflib import Graph
 from docket.config import Settings
 from docket.store.base import StoreError
 from docket.store import space
+from docket.store.checks import (BuildError, guard_record_count, metadata_quads, prune_unlinked, verify_on_disk,
+                                 verify_record_graphs)
 from docket.store.layout import StoreLayout
 from docket.store.manifest import Manifest, RecordEntry, Tombstone, iso, utc_now
 from docket.uris import Minter
@@ -39,22 +41,10 @@ NT = ox.RdfFormat.N_TRIPLES
 # grows (at 100,000 records, loads of 200,000 quads made the record phase 306 s instead of 243 s).
 _FLUSH_QUADS = 20_000_000
 _SPOOL = "records.nq.spool"
-_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-_XSD = "http://www.w3.org/2001/XMLSchema#"
 _DCT = "http://purl.org/dc/terms/"
-_PROV = "http://www.w3.org/ns/prov#"
-_VOID = "http://rdfs.org/ns/void#"
 # Written by the build itself: its metadata, and the resources published for unreconciled names.
 UNRECONCILED_GRAPH = "unreconciled"
 RESERVED_GRAPHS = ("build", UNRECONCILED_GRAPH)
-
-
-class BuildError(StoreError):
-    """The build is inconsistent and was not published."""
-
-
-class RecordCountDrop(BuildError):
-    """The build would publish markedly fewer records than the current one; commit(force=True) overrides."""
 
 
 @dataclass
@@ -427,8 +417,10 @@ class BuildWriter:
         self._close_spool()
         tombstones = self._settle_tombstones()
         self._write_unreconciled()
-        self._verify_record_graphs()
-        self._guard_record_count(force)
+        verify_record_graphs(self._open_store(), self.minter, self._records, self.path.name)
+        if not force and self.previous is not None:
+            guard_record_count(self.previous.records, self._withdrawals, self._records, self._held,
+                               self.min_record_ratio)
 
         store = self._open_store()
         build_graph = ox.NamedNode(str(self.minter.graph("build")))
@@ -462,7 +454,7 @@ class BuildWriter:
         )
         manifest.source_fingerprint = manifest.fingerprint_records()
         written = itertools.count()  # counts the quads as they stream past
-        store.bulk_extend(quad for quad, _ in zip(self._metadata(manifest, build_graph), written))
+        store.bulk_extend(quad for quad, _ in zip(metadata_quads(self.minter, manifest, build_graph), written))
         metadata = next(written)
         manifest.graphs["build"] = metadata
         store.flush()
@@ -471,7 +463,7 @@ class BuildWriter:
         # when the last one goes, and only a closed store may be reopened read-only and published.
         del store
         self._store = None
-        self._verify_on_disk(data_triples + metadata, counts["graphs"] + 1)
+        verify_on_disk(self.layout.store_path(self.path), data_triples + metadata, counts["graphs"] + 1, self.path.name)
         self.phase("final load and checks")
         if before_switch is not None:
             before_switch(self.path, manifest)
@@ -610,94 +602,7 @@ class BuildWriter:
             except SyntaxError as exc:
                 raise BuildError(f"build {self.path.name}: the unreconciled names' triples cannot be read: {exc}") from exc
             self._shared.clear()
-        subjects = {quad.subject for quad in store.quads_for_pattern(None, None, None, graph)}
-        count = 0
-        for subject in subjects:
-            # No graph besides this one holds an unreconciled resource as subject or links one from it.
-            if any(quad.graph_name != graph for quad in store.quads_for_pattern(None, None, subject, None)):
-                count += sum(1 for _ in store.quads_for_pattern(subject, None, None, graph))
-            else:
-                for quad in list(store.quads_for_pattern(subject, None, None, graph)):
-                    store.remove(quad)
+        count = prune_unlinked(store, graph)
         if not count:
             self._drop_graph(graph)  # an empty graph does not exist, in the manifest as in the store
         self._graphs[UNRECONCILED_GRAPH] = count
-
-    def _verify_record_graphs(self) -> None:
-        prefix = str(self.minter.record_graph(""))
-        in_store = {g.value[len(prefix):] for g in self._open_store().named_graphs()
-                    if isinstance(g, ox.NamedNode) and g.value.startswith(prefix)}
-        expected = set(self._records)
-        missing, extra = sorted(expected - in_store), sorted(in_store - expected)
-        # A record whose mapping produced no triples has no graph; that is a mapping bug worth stopping on.
-        if missing or extra:
-            raise BuildError(
-                f"build {self.path.name} is inconsistent: {len(missing)} records have no graph "
-                f"({', '.join(missing[:5])}) and {len(extra)} graphs belong to no record ({', '.join(extra[:5])})"
-            )
-
-    def _guard_record_count(self, force: bool) -> None:
-        if force or self.previous is None:
-            return
-        # Records withdrawn or merged on purpose are not missing.
-        expected = set(self.previous.records) - set(self._withdrawals)
-        before = len(expected)
-        after = len(self._records)
-        if before == 0 or after >= self.min_record_ratio * before:
-            return
-        missing = sorted(expected - set(self._records))
-        held = [rid for rid in missing if rid in self._held]
-        sample = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
-        raise RecordCountDrop(
-            f"this build would publish {after} records where the current build publishes {before}, "
-            f"not counting deliberate withdrawals ({after / before:.0%}, below the minimum of "
-            f"{self.min_record_ratio:.0%}): {len(missing)} records "
-            f"are missing ({len(missing) - len(held)} gone from the sources, {len(held)} held back by "
-            f"validation): {sample}. Nothing was switched; check the sources, or force the build."
-        )
-
-    def _metadata(self, manifest: Manifest, graph: ox.NamedNode) -> Iterator[ox.Quad]:
-        """Describe the build, every record's modification time and every tombstone."""
-        docket = str(self.minter.ontology)
-        build = ox.NamedNode(str(self.minter.fragment(self.minter.graph("build"), "build")))
-        dataset = ox.NamedNode(str(self.minter.dataset()))
-        created = ox.Literal(manifest.created, datatype=ox.NamedNode(_XSD + "dateTime"))
-
-        def q(s: Any, p: str, o: Any) -> ox.Quad:
-            return ox.Quad(s, ox.NamedNode(p), o, graph)
-
-        def integer(n: int) -> ox.Literal:
-            return ox.Literal(str(n), datatype=ox.NamedNode(_XSD + "integer"))
-
-        yield q(build, str(_RDF_TYPE.value), ox.NamedNode(_PROV + "Activity"))
-        yield q(build, _DCT + "identifier", ox.Literal(manifest.build_id))
-        yield q(build, _PROV + "endedAtTime", created)
-        yield q(build, _PROV + "generated", dataset)
-        yield q(build, docket + "sourceFingerprint", ox.Literal(manifest.source_fingerprint))
-        for name, term in (("records", "recordCount"), ("withdrawn", "withdrawnCount"),
-                           ("held_back", "heldBackCount"), ("triples", "tripleCount")):
-            yield q(build, docket + term, integer(manifest.counts[name]))
-        yield q(dataset, _DCT + "modified", created)
-        yield q(dataset, _VOID + "triples", integer(manifest.counts["triples"]))
-        date_time = ox.NamedNode(_XSD + "dateTime")
-        for rid, entry in manifest.records.items():
-            record = ox.NamedNode(str(self.minter.record(rid)))
-            yield q(record, _DCT + "modified", ox.Literal(entry.modified, datatype=date_time))
-        for rid, stone in manifest.tombstones.items():
-            record = ox.NamedNode(str(self.minter.record(rid)))
-            yield q(record, docket + "withdrawn", ox.Literal(stone.withdrawn, datatype=ox.NamedNode(_XSD + "date")))
-            yield q(record, _DCT + "identifier", ox.Literal(rid))
-            if stone.replaced_by:
-                yield q(record, _DCT + "isReplacedBy", ox.NamedNode(str(self.minter.record(stone.replaced_by))))
-
-    def _verify_on_disk(self, triples: int, graphs: int) -> None:
-        store = ox.Store.read_only(str(self.layout.store_path(self.path)))
-        found_triples = len(store)
-        found_graphs = sum(1 for _ in store.named_graphs())
-        del store
-        if (found_triples, found_graphs) != (triples, graphs):
-            raise BuildError(
-                f"build {self.path.name} reads back {found_triples} triples in {found_graphs} graphs, "
-                f"expected {triples} in {graphs}; it was not published"
-            )
-

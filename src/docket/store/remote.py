@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import pyoxigraph as ox
 from SPARQLWrapper import POST, SPARQLWrapper

@@ -2,30 +2,27 @@
 
 A ``Finding`` is a SHACL validation result in plain form (severity, focus node, field, message, shape,
 value), or a warning handed in by the readers or the mapping (file, record, field, message, code). The
-``ValidationReport`` gathers them and writes them as a ``sh:ValidationReport`` graph and as JSON; reader
-warnings become ``sh:Warning`` results whose ``sh:sourceConstraintComponent`` is ``docket:ReaderCheck``.
+``ValidationReport`` gathers them and writes them as JSON, and as a ``sh:ValidationReport`` graph
+(``report_rdf``); reader warnings become ``sh:Warning`` results whose ``sh:sourceConstraintComponent`` is ``docket:ReaderCheck``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import io
 import json
-import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring  # the C one json.dumps uses
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TextIO
 
-import pyoxigraph as ox
-
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, SH, XSD
+from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from docket.uris import Minter, is_slug
+from docket.validate import report_rdf
+from docket.validate.report_rdf import SEVERITY_IRI
 
 VIOLATION = "Violation"
 WARNING = "Warning"
@@ -41,40 +38,7 @@ EXIT_ERROR = 2
 # The mapping's warning code that is aggregated: one finding per unreconciled name, not per mention.
 AGGREGATED_CODE = "unreconciled"
 
-_SEVERITY_IRI = {VIOLATION: SH.Violation, WARNING: SH.Warning, INFO: SH.Info}
-_SEVERITY_NAME = {v: k for k, v in _SEVERITY_IRI.items()}
-
-
-_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
-
-
-def _nt_text(value: str) -> str:
-    """Write a string as an N-Triples literal (no language, no datatype)."""
-    # Most text needs no escape, and four scans for a character are cheaper than one translate().
-    if "\\" in value or '"' in value or "\n" in value or "\r" in value:
-        value = value.translate(_NT_ESCAPES)
-    return f'"{value}"'
-
-
-class _Reader(io.RawIOBase):
-    """Read an iterator of byte chunks as a binary file (for ``pyoxigraph.parse``)."""
-
-    def __init__(self, chunks: Iterator[bytes]):
-        self.chunks, self.pending = chunks, memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self.pending:
-            chunk = next(self.chunks, None)
-            if chunk is None:
-                return 0
-            self.pending = memoryview(chunk)
-        n = min(len(buffer), len(self.pending))
-        buffer[:n] = self.pending[:n]
-        self.pending = self.pending[n:]
-        return n
+_SEVERITY_NAME = {v: k for k, v in SEVERITY_IRI.items()}
 
 
 def _json_nested(value: Any, level: int = 1) -> str:
@@ -92,19 +56,6 @@ def _json_result(data: dict[str, Any]) -> str:
         f"{encode_basestring(value) if type(value) is str else 'null' if value is None else _json_nested(value, 3)}"
         for key, value in data.items())
     return f"  {{\n{items}\n  }}"
-
-
-def _nt_term(t: Node) -> str:
-    """Write an IRI or literal as N-Triples (blank nodes are named by the caller)."""
-    if isinstance(t, URIRef):
-        return f"<{t}>"
-    assert isinstance(t, Literal), t
-    lexical = f'"{str(t).translate(_NT_ESCAPES)}"'
-    if t.language:
-        return f"{lexical}@{t.language}"
-    if t.datatype is not None and str(t.datatype) != str(XSD.string):
-        return f"{lexical}^^<{t.datatype}>"
-    return lexical
 
 
 def severity_name(node: Node | str) -> str:
@@ -340,7 +291,7 @@ class ValidationReport:
     # --- reading it -------------------------------------------------------------------------------
 
     def all_findings(self) -> list[Finding]:
-        return list(self._iter_findings())
+        return list(self.iter_findings())
 
     @property
     def conforms(self) -> bool:
@@ -445,7 +396,7 @@ class ValidationReport:
             out.write(f" {encode_basestring(key)}: {_json_nested(value)},\n")
         out.write(' "results": [')
         separator = "\n"
-        for finding in self._iter_findings():
+        for finding in self.iter_findings():
             out.write(separator)
             out.write(_json_result(finding.to_json()))
             separator = ",\n"
@@ -454,7 +405,7 @@ class ValidationReport:
             out.write(f",\n {encode_basestring(key)}: {_json_nested(value)}")
         out.write("\n}")
 
-    def _iter_findings(self) -> Iterator[Finding]:
+    def iter_findings(self) -> Iterator[Finding]:
         """Yield what ``all_findings`` lists, without the list."""
         for r in self.records:
             yield from r.findings
@@ -465,144 +416,13 @@ class ValidationReport:
 
     def to_graph(self, report: URIRef | None = None) -> Graph:
         """Return the report as a ``sh:ValidationReport`` graph (``report`` names its node)."""
-        g = Graph()
-        for prefix, namespace in self._prefixes().items():
-            g.bind(prefix, namespace)
-        for triple in self._triples(report):
-            g.add(triple)
-        return g
+        return report_rdf.to_graph(self, report)
 
     def to_rdf(self, format: str = "nt", report: URIRef | None = None) -> bytes:
-        """Return the report graph as N-Triples ("nt") or Turtle ("ttl") bytes, without an rdflib graph.
-
-        The same triples as ``to_graph``, written as text a result at a time (a build's report holds
-        several results per record); Turtle is Oxigraph's rewriting of the N-Triples.
-        """
-        if format not in ("nt", "ttl"):
-            raise ValueError(f"unknown report format {format!r}; use nt or ttl")
-        text = b"".join(self._nt_chunks(report))
-        if format == "nt":
-            return text
-        return ox.serialize(ox.parse(text, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.TURTLE,
-                            prefixes=self._ox_prefixes())
+        """Return the report graph as N-Triples ("nt") or Turtle ("ttl") bytes (``report_rdf.to_rdf``)."""
+        return report_rdf.to_rdf(self, format, report)
 
     def write_rdf(self, path: Path | str, format: str = "ttl", report: URIRef | None = None,
                   ntriples: Path | None = None) -> None:
-        """Write ``to_rdf(format, report)`` into the file ``path``, a chunk at a time.
-
-        ``ntriples``: a file of the report's N-Triples if the caller already wrote one (a build loads
-        it into the store first), so that they are not made twice.
-        """
-        if format not in ("nt", "ttl"):
-            raise ValueError(f"unknown report format {format!r}; use nt or ttl")
-        with open(path, "wb") as out:
-            if format == "nt":
-                if ntriples is None:
-                    out.writelines(self._nt_chunks(report))
-                else:
-                    with open(ntriples, "rb") as given:
-                        shutil.copyfileobj(given, out, 1 << 20)
-                return
-            if ntriples is None:
-                triples = ox.parse(io.BufferedReader(_Reader(self._nt_chunks(report)), 1 << 16),
-                                   format=ox.RdfFormat.N_TRIPLES)
-            else:
-                triples = ox.parse(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
-            ox.serialize(triples, out, format=ox.RdfFormat.TURTLE, prefixes=self._ox_prefixes())
-
-    def _ox_prefixes(self) -> dict[str, str]:
-        return {k: str(v) for k, v in self._prefixes().items()}
-
-    def _nt_chunks(self, report: URIRef | None = None) -> Iterator[bytes]:
-        """Yield the triples of ``_triples`` as N-Triples, in its order, the lines of many results a chunk.
-
-        Blank nodes are ``_:r0`` (the report, unless ``report`` names it), ``_:r1``... (its results).
-        """
-        docket = str(self.minter.ontology)
-        sh, typ = str(SH), f"<{RDF.type}>"
-        result_line = f" <{sh}result> "
-        p_severity, p_message, p_focus = f"<{sh}resultSeverity>", f"<{sh}resultMessage>", f"<{sh}focusNode>"
-        p_component = f"<{sh}sourceConstraintComponent>"
-        p_optional = ((f"<{sh}resultPath>", "path"), (f"<{sh}value>", "value"), (f"<{sh}sourceShape>", "shape"))
-        p_text = ((f"<{docket}field>", "field"), (f"<{docket}record>", "record"),
-                  (f"<{docket}sourceFile>", "source"), (f"<{docket}code>", "code"))
-        severity = {name: f"<{iri}>" for name, iri in _SEVERITY_IRI.items()}
-        reader_check = f"<{docket}ReaderCheck>"
-        p_record = f"<{docket}record>"
-        result_type = f"<{SH.ValidationResult}>"
-
-        node = _nt_term(report) if report is not None else "_:r0"
-        first = 0 if report is not None else 1
-        head = [f"{node} {typ} <{SH.ValidationReport}> .\n",
-                f"{node} <{SH.conforms}> {_nt_term(Literal(self.conforms))} .\n",
-                f"{node} <{DCTERMS.created}> {_nt_term(Literal(self.created.isoformat(), datatype=XSD.dateTime))} .\n"]
-        head.extend(f"{node} <{RDFS.comment}> {_nt_text(message)} .\n" for message in self.errors)
-        chunk = ["".join(head)]
-        for n, finding in enumerate(self._iter_findings(), first):
-            r = f"_:r{n}"
-            focus = finding.focus
-            component = finding.component
-            lines = [f"{node}{result_line}{r} .\n{r} {typ} {result_type} .\n"
-                     f"{r} {p_severity} {severity[finding.severity]} .\n"
-                     f"{r} {p_message} {_nt_text(finding.message)}@en .\n"
-                     f"{r} {p_focus} {_nt_text(finding.source or '') if focus is None else _nt_term(focus)} .\n"
-                     f"{r} {p_component} {reader_check if component is None else _nt_term(component)} .\n"]
-            for predicate, name in p_optional:
-                # Complex paths and constraint nodes are blank nodes of the shapes graph; their structure
-                # is not copied, so they are left out rather than published dangling.
-                t = getattr(finding, name)
-                if t is not None and not isinstance(t, BNode):
-                    lines.append(f"{r} {predicate} {_nt_term(t)} .\n")
-            for predicate, name in p_text:
-                value = getattr(finding, name)
-                if value:
-                    lines.append(f"{r} {predicate} {_nt_text(value)} .\n")
-            for record in dict.fromkeys(m[0] for m in finding.mentions if m[0]):
-                lines.append(f"{r} {p_record} {_nt_text(record)} .\n")
-            chunk.append("".join(lines))
-            if len(chunk) >= 2000:
-                yield "".join(chunk).encode()
-                chunk.clear()
-        yield "".join(chunk).encode()
-
-    def _prefixes(self) -> dict[str, Namespace]:
-        return {"sh": Namespace(str(SH)), "dcterms": Namespace(str(DCTERMS)),
-                "docket": Namespace(str(self.minter.ontology))}
-
-    def _triples(self, report: URIRef | None = None) -> Iterator[tuple[Node, Node, Node]]:
-        """Yield the report's triples (``_nt_chunks`` writes the same ones as text)."""
-        docket = Namespace(str(self.minter.ontology))
-        node = report if report is not None else BNode()
-        yield node, RDF.type, SH.ValidationReport
-        yield node, SH.conforms, Literal(self.conforms)
-        yield node, DCTERMS.created, Literal(self.created.isoformat(), datatype=XSD.dateTime)
-        for message in self.errors:
-            yield node, RDFS.comment, Literal(message)
-        reader_check, field_, record_, source_, code_ = (docket.ReaderCheck, docket.field, docket.record,
-                                                          docket.sourceFile, docket.code)
-        for finding in self.all_findings():
-            r = BNode()
-            yield node, SH.result, r
-            yield r, RDF.type, SH.ValidationResult
-            yield r, SH.resultSeverity, _SEVERITY_IRI[finding.severity]
-            yield r, SH.resultMessage, Literal(finding.message, lang="en")
-            focus = finding.focus if finding.focus is not None else Literal(finding.source or "")
-            yield r, SH.focusNode, focus
-            yield r, SH.sourceConstraintComponent, finding.component if finding.component is not None else reader_check
-            # Complex paths and constraint nodes are blank nodes of the shapes graph; their structure is
-            # not copied, so they are left out rather than published dangling.
-            for prop, t in ((SH.resultPath, finding.path), (SH.value, finding.value),
-                            (SH.sourceShape, finding.shape)):
-                if t is not None and not isinstance(t, BNode):
-                    yield r, prop, t
-            if finding.field:
-                yield r, field_, Literal(finding.field)
-            if finding.record:
-                yield r, record_, Literal(finding.record)
-            if finding.source:
-                yield r, source_, Literal(finding.source)
-            if finding.code:
-                yield r, code_, Literal(finding.code)
-            for record in dict.fromkeys(m[0] for m in finding.mentions if m[0]):
-                yield r, record_, Literal(record)
-
+        """Write ``to_rdf(format, report)`` into the file ``path`` (``report_rdf.write_rdf``)."""
+        report_rdf.write_rdf(self, path, format, report, ntriples)
