@@ -419,3 +419,35 @@ def test_a_large_graph_is_loaded_from_its_file_and_counted(settings, tmp_path):
                            f"<http://www.w3.org/ns/shacl#result> ?r . ?r ?p ?m }} }}")
         assert int(next(iter(rows))["n"].value) == 500
     assert summary.counts["records"] == 1
+
+
+def test_an_incremental_build_replaces_the_copied_dataset_graphs_whole(settings, tmp_path):
+    """The copy of the current build holds its report and metadata: a new build's replace them, not add to them."""
+    def report(n: int, word: str):
+        path = tmp_path / f"{word}.nt"
+        path.write_text("".join(f'_:r{i} <http://www.w3.org/ns/shacl#resultMessage> "{word} {i}" .\n'
+                                for i in range(n)), encoding="utf-8")
+        return path
+
+    for day, n, word in ((DAY1, 300, "first"), (DAY2, 120, "second")):
+        with BuildWriter(settings, now=day) as writer:
+            for rid in ("r0", "r1"):
+                data = nt(rid, f"Telegram {rid}")
+                if writer.is_unchanged(rid, content_hash(data)):
+                    writer.reuse(rid)
+                else:
+                    writer.add_record(rid, data, content_hash(data), source=f"{rid}.txt")
+            writer.add_graph_file("validation", report(n, word))
+            summary = writer.commit()
+    assert summary.unchanged == ["r0", "r1"]
+    with open_current(settings) as store:
+        assert store.count(f"{BASE}graph/validation") == 120
+        rows = store.query(f"SELECT ?m WHERE {{ GRAPH <{BASE}graph/validation> {{ ?r ?p ?m }} }}")
+        assert {row["m"].value.split()[0] for row in rows} == {"second"}
+        modified = store.query(f"SELECT ?r ?m WHERE {{ GRAPH <{BASE}graph/build> {{ ?r "
+                               "<http://purl.org/dc/terms/modified> ?m } }")
+        assert sorted(row["m"].value for row in modified) == [  # the dataset's, then each record's, once
+            "2026-01-10T09:00:00Z", "2026-01-10T09:00:00Z", "2026-02-10T09:00:00Z"]
+    manifest = current_manifest(settings)
+    assert manifest.graphs["validation"] == 120
+    assert manifest.counts["graphs"] == 3  # two records and the report (the build's own graph is not counted)
