@@ -43,6 +43,10 @@ def test_the_ingest_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path):
         assert f"| {step}" in text, step
     assert "× the bare bulk load" in text
     assert "| (a) … records |" in text
+    # The rebuild after one correction reuses every other record, and says what it cost.
+    assert "| (a′) `docket build` again, one record corrected (incremental) |" in text
+    assert "1 records: 1 conform" in text and "(and 119 unchanged records reused" in text
+    assert "× the full build's" in text
     text = run_build_only(120, "fast", 1, tmp_path, write=False)
     assert "--build-only" in text and "| (a) `docket build`" in text
     # The build's own clock, phase by phase, and the part issue 4 sets a rate for.
@@ -50,6 +54,8 @@ def test_the_ingest_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path):
                   "reading, records and final load"):
         assert f"| (a) … {phase}" in text, phase
     assert "| (c) baseline: Oxigraph `bulk_load` of every quad the build published" in text
+    assert "| (a′) `docket build` again" in text
+    assert "(a′)" not in run_build_only(120, "fast", 1, tmp_path, write=False, incremental=False)
 
 
 def test_a_builds_phases_are_read_from_its_log():
