@@ -173,13 +173,12 @@ def rebuild(work: Path, records_dir: Path, count: int, engine: str, workers: int
     return timing
 
 
-def change_one_record(records_dir: Path) -> str:
-    """Append " (corrected)" to the title of the first record of the first JSON file; return its ID."""
+def change_one_record(records_dir: Path) -> None:
+    """Append " (corrected)" to the title of the first record of the first JSON file."""
     path = sorted(records_dir.glob("*.json"))[0]
     records = json.loads(path.read_text(encoding="utf-8"))
     records[0]["title"] += " (corrected)"
     path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
-    return records[0].get("record_id", "")
 
 
 def build_phases(log: str) -> dict[str, float]:
