@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, Callable, Iterator
 
 import pyoxigraph as ox
 from rdflib import Graph
+from rdflib.namespace import DCTERMS
 
 from docket.config import Settings
 from docket.store.base import StoreError
@@ -42,7 +43,6 @@ NT = ox.RdfFormat.N_TRIPLES
 _FLUSH_QUADS = 20_000_000
 _SPOOL = "records.nq.spool"
 _FLUSH_REMOVED = 200_000  # quads removed from a large graph between flushes (``_drop_graph``)
-_DCT = "http://purl.org/dc/terms/"
 # Written by the build itself: its metadata, and the resources published for unreconciled names.
 UNRECONCILED_GRAPH = "unreconciled"
 RESERVED_GRAPHS = ("build", UNRECONCILED_GRAPH)
@@ -317,7 +317,7 @@ class BuildWriter:
         prefix = str(self.minter.record_graph(""))
         rows = self._open_store().query(
             "SELECT ?r ?id WHERE { GRAPH ?g { ?r a <https://www.ica.org/standards/RiC/ontology#Record> ; "
-            f"<{_DCT}identifier> ?id }} FILTER(STRSTARTS(STR(?g), \"{prefix}\")) }}"
+            f"<{DCTERMS.identifier}> ?id }} FILTER(STRSTARTS(STR(?g), \"{prefix}\")) }}"
         )
         for row in rows:
             yield row["r"].value, row["id"].value

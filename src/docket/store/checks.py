@@ -13,16 +13,12 @@ from pathlib import Path
 from typing import Any, Collection, Iterable, Iterator
 
 import pyoxigraph as ox
+from rdflib.namespace import DCTERMS, PROV, RDF, VOID, XSD
 
 from docket.store.base import StoreError
 from docket.store.manifest import Manifest
 from docket.uris import Minter
 
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_DCT = "http://purl.org/dc/terms/"
-_PROV = "http://www.w3.org/ns/prov#"
-_VOID = "http://rdfs.org/ns/void#"
 
 
 class BuildError(StoreError):
@@ -93,34 +89,34 @@ def metadata_quads(minter: Minter, manifest: Manifest, graph: ox.NamedNode) -> I
     docket = str(minter.ontology)
     build = ox.NamedNode(str(minter.fragment(minter.graph("build"), "build")))
     dataset = ox.NamedNode(str(minter.dataset()))
-    date_time = ox.NamedNode(_XSD + "dateTime")
+    date_time = ox.NamedNode(XSD.dateTime)
     created = ox.Literal(manifest.created, datatype=date_time)
 
     def q(s: Any, p: str, o: Any) -> ox.Quad:
         return ox.Quad(s, ox.NamedNode(p), o, graph)
 
     def integer(n: int) -> ox.Literal:
-        return ox.Literal(str(n), datatype=ox.NamedNode(_XSD + "integer"))
+        return ox.Literal(str(n), datatype=ox.NamedNode(XSD.integer))
 
-    yield q(build, _RDF_TYPE, ox.NamedNode(_PROV + "Activity"))
-    yield q(build, _DCT + "identifier", ox.Literal(manifest.build_id))
-    yield q(build, _PROV + "endedAtTime", created)
-    yield q(build, _PROV + "generated", dataset)
+    yield q(build, RDF.type, ox.NamedNode(PROV.Activity))
+    yield q(build, DCTERMS.identifier, ox.Literal(manifest.build_id))
+    yield q(build, PROV.endedAtTime, created)
+    yield q(build, PROV.generated, dataset)
     yield q(build, docket + "sourceFingerprint", ox.Literal(manifest.source_fingerprint))
     for name, term in (("records", "recordCount"), ("withdrawn", "withdrawnCount"),
                        ("held_back", "heldBackCount"), ("triples", "tripleCount")):
         yield q(build, docket + term, integer(manifest.counts[name]))
-    yield q(dataset, _DCT + "modified", created)
-    yield q(dataset, _VOID + "triples", integer(manifest.counts["triples"]))
+    yield q(dataset, DCTERMS.modified, created)
+    yield q(dataset, VOID.triples, integer(manifest.counts["triples"]))
     for rid, entry in manifest.records.items():
         record = ox.NamedNode(str(minter.record(rid)))
-        yield q(record, _DCT + "modified", ox.Literal(entry.modified, datatype=date_time))
+        yield q(record, DCTERMS.modified, ox.Literal(entry.modified, datatype=date_time))
     for rid, stone in manifest.tombstones.items():
         record = ox.NamedNode(str(minter.record(rid)))
-        yield q(record, docket + "withdrawn", ox.Literal(stone.withdrawn, datatype=ox.NamedNode(_XSD + "date")))
-        yield q(record, _DCT + "identifier", ox.Literal(rid))
+        yield q(record, docket + "withdrawn", ox.Literal(stone.withdrawn, datatype=ox.NamedNode(XSD.date)))
+        yield q(record, DCTERMS.identifier, ox.Literal(rid))
         if stone.replaced_by:
-            yield q(record, _DCT + "isReplacedBy", ox.NamedNode(str(minter.record(stone.replaced_by))))
+            yield q(record, DCTERMS.isReplacedBy, ox.NamedNode(str(minter.record(stone.replaced_by))))
 
 
 def verify_on_disk(store_path: Path, triples: int, graphs: int, build: str) -> None:
